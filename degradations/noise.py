@@ -1,0 +1,61 @@
+"""Additive and multiplicative noise on [0, 1] images (protocols.md §5).
+
+All functions take an explicit ``numpy.random.Generator``, clip to [0, 1], and by default
+quantise to the 8-bit grid (``round(x * 255) / 255``) as a saved LR image would be.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["add_gaussian_noise", "add_speckle_noise", "quantize_uint8_grid"]
+
+
+def quantize_uint8_grid(image: np.ndarray) -> np.ndarray:
+    """Clip to [0, 1] and round to the nearest of the 256 8-bit levels (float32 out)."""
+    return (np.round(np.clip(image, 0.0, 1.0) * 255.0) / 255.0).astype(np.float32)
+
+
+def _finish(image: np.ndarray, quantize: bool) -> np.ndarray:
+    return quantize_uint8_grid(image) if quantize else np.clip(image, 0, 1).astype(np.float32)
+
+
+def _check_sigma(sigma: float) -> float:
+    sigma = float(sigma)
+    if not (np.isfinite(sigma) and sigma >= 0):
+        raise ValueError(f"noise sigma must be finite and >= 0, got {sigma!r}")
+    return sigma
+
+
+def add_gaussian_noise(
+    image: np.ndarray, sigma: float, rng: np.random.Generator, *, quantize: bool = True
+) -> np.ndarray:
+    """``image + N(0, sigma^2)`` i.i.d. per pixel and channel; ``sigma`` on the [0, 1] scale."""
+    sigma = _check_sigma(sigma)
+    noisy = image + rng.normal(0.0, sigma, size=image.shape)
+    return _finish(noisy, quantize)
+
+
+def add_speckle_noise(
+    image: np.ndarray,
+    sigma: float,
+    rng: np.random.Generator,
+    *,
+    distribution: str = "gaussian",
+    quantize: bool = True,
+) -> np.ndarray:
+    """Multiplicative noise ``J = I + n * I`` with zero-mean ``n`` of standard deviation ``sigma``.
+
+    ``distribution='gaussian'`` (default) draws ``n ~ N(0, sigma^2)``; ``'uniform'`` draws ``n``
+    uniform with variance ``sigma^2``, which is MATLAB ``imnoise(I, 'speckle', sigma^2)``.
+    """
+    sigma = _check_sigma(sigma)
+    if distribution == "gaussian":
+        n = rng.normal(0.0, sigma, size=image.shape)
+    elif distribution == "uniform":
+        n = (rng.random(size=image.shape) - 0.5) * np.sqrt(12.0) * sigma
+    else:
+        raise ValueError(
+            f"speckle distribution must be 'gaussian' or 'uniform', got {distribution!r}"
+        )
+    return _finish(image + n * image, quantize)
