@@ -18,3 +18,13 @@ except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0+unknown"
 
 __all__ = ["__version__", "read_image", "write_image", "read_kernel", "write_kernel"]
+
+
+def super_resolve(*args, **kwargs):
+    """Lazy wrapper of :func:`blindsr.api.super_resolve` (keeps ``import blindsr`` light)."""
+    from blindsr.api import super_resolve as _super_resolve
+
+    return _super_resolve(*args, **kwargs)
+
+
+__all__ += ["super_resolve"]

@@ -1,0 +1,92 @@
+"""The small Python API: ``super_resolve`` (and, with kernel estimation, ``estimate_kernel``)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import numpy as np
+
+from degradations.kernels import validate_kernel
+from zssr.config import preset_config
+from zssr.trainer import run_zssr
+
+__all__ = ["super_resolve", "tqdm_progress"]
+
+
+def tqdm_progress(total: int, description: str):
+    """A tqdm bar on stderr (silent when stderr is not a terminal)."""
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        desc=description,
+        file=sys.stderr,
+        leave=False,
+        disable=None,
+        dynamic_ncols=True,
+    )
+
+
+def _as_image(image: np.ndarray) -> np.ndarray:
+    arr = np.asarray(image)
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    if arr.ndim != 3 or min(arr.shape) < 1:
+        raise ValueError(f"image must be HxW or HxWxC, got shape {np.shape(image)}")
+    if np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(
+            f"image must be float in [0, 1] (use blindsr.read_image), got dtype {arr.dtype}"
+        )
+    arr = arr.astype(np.float32)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("image has non-finite values")
+    return arr
+
+
+def super_resolve(
+    image: np.ndarray,
+    scale: float | tuple[float, float],
+    kernel: np.ndarray | Sequence[np.ndarray | None] | None = None,
+    preset: str = "ideal",
+    *,
+    seed: int = 0,
+    device: str = "auto",
+    progress: bool = True,
+    **overrides,
+) -> tuple[np.ndarray, dict]:
+    """Super-resolve one image with ZSSR trained on the image itself.
+
+    Args:
+        image: ``H x W x C`` (or ``H x W``) float in [0, 1]; RGB, grey or any channel count.
+        scale: target factor (> 1), or ``(rows, cols)`` factors.
+        kernel: the SR kernel (correlation convention, e.g. from ``estimate_kernel``), a list with
+            one kernel per gradual stage, or None for MATLAB bicubic.
+        preset: ``ideal``, ``ideal-gradual``, ``given-kernel`` or ``real`` (see ``zssr.PRESETS``).
+        seed: seeds everything random (runs are repeatable on CPU).
+        device: ``auto``, ``cpu`` or ``cuda``.
+        progress: show a per-stage progress bar on stderr.
+        **overrides: any :class:`zssr.ZSSRConfig` field, e.g. ``max_iters=500``.
+
+    Returns:
+        ``(sr, report)``: ``ceil(H*s) x ceil(W*s) x C`` float32 in [0, 1], and a JSON-ready dict.
+    """
+    img = _as_image(image)
+    config = preset_config(preset).with_overrides(**overrides).for_scale(scale)
+    n = len(config.scale_factors)
+    if kernel is None:
+        kernels: list = [None] * n
+    elif isinstance(kernel, np.ndarray):
+        if n != 1:
+            raise ValueError(f"{n} scale stages need {n} kernels (one per stage), got one")
+        kernels = [validate_kernel(kernel)]
+    else:
+        kernels = [None if k is None else validate_kernel(k) for k in kernel]
+    sr, report = run_zssr(
+        img, config, kernels, seed=seed, device=device, progress=tqdm_progress if progress else None
+    )
+    report["preset"] = preset
+    report["overrides"] = {
+        k: (list(v) if isinstance(v, tuple) else v) for k, v in overrides.items()
+    }
+    return sr, report

@@ -1,0 +1,204 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from blindsr.api import super_resolve
+from degradations import downscale, imresize
+from degradations.kernels import random_table2_kernel, shift_kernel
+from zssr.augment import random_father
+from zssr.back_projection import back_project
+from zssr.config import REFERENCE_GRADUAL_X2, ZSSRConfig, gradual_steps, preset_config
+from zssr.ensemble import ensemble_indices, forward_transform, inverse_transform, median_fuse
+from zssr.lr_policy import LearningRatePolicy, slope_and_std
+from zssr.network import ZSSRNet
+from zssr.tiling import forward_tiled
+
+TINY = dict(max_iters=4, width=8, crop_size=24, run_test_every=2)
+
+
+@pytest.fixture(scope="module")
+def lr_small(rgb_image):
+    return imresize(rgb_image[:40, :48], 0.5).clip(0, 1)  # 20 x 24 x 3
+
+
+@pytest.mark.parametrize(
+    "scale,shape", [(2, (40, 48)), (3, (60, 72)), (1.5, (30, 36)), ((2, 1.5), (40, 36))]
+)
+def test_output_size_is_ceil_of_input_times_scale(lr_small, scale, shape):
+    sr, report = super_resolve(lr_small, scale, progress=False, **TINY)
+    assert sr.shape == (*shape, 3) and sr.dtype == np.float32
+    assert 0 <= sr.min() and sr.max() <= 1
+    assert report["stages"][0]["iterations"] == 4
+
+
+def test_grey_and_n_channel_inputs(lr_small):
+    sr, _ = super_resolve(lr_small[..., 0], 2, progress=False, **TINY)
+    assert sr.shape == (40, 48, 1)
+    five = np.concatenate([lr_small, lr_small[..., :2]], axis=2)
+    sr5, _ = super_resolve(five, 2, progress=False, **TINY)
+    assert sr5.shape == (40, 48, 5)
+
+
+def test_seed_determinism(lr_small):
+    a, _ = super_resolve(lr_small, 2, seed=3, progress=False, **TINY)
+    b, _ = super_resolve(lr_small, 2, seed=3, progress=False, **TINY)
+    c, _ = super_resolve(lr_small, 2, seed=4, progress=False, **TINY)
+    np.testing.assert_array_equal(a, b)
+    assert np.abs(a - c).max() > 0
+
+
+def test_given_kernel_and_gradual_stages(lr_small):
+    k = random_table2_kernel(np.random.default_rng(0), 2)
+    sr, rep = super_resolve(lr_small, 2, k, "given-kernel", progress=False, **TINY)
+    assert sr.shape == (40, 48, 3) and rep["stages"][0]["kernel"] == [11, 11]
+    sr, rep = super_resolve(
+        lr_small, 2, None, "ideal-gradual", progress=False, **{**TINY, "max_iters": 2}
+    )
+    assert [tuple(s["scale"]) for s in rep["stages"]] == list(REFERENCE_GRADUAL_X2)
+    assert rep["settings"]["back_projection_iters"] == [6, 6, 8, 10, 10, 12]
+    with pytest.raises(ValueError, match="kernels"):
+        super_resolve(lr_small, 2, k, "ideal-gradual", progress=False, **TINY)
+
+
+def test_training_reduces_reconstruction_error(lr_small):
+    _, rep = super_resolve(
+        lr_small, 2, progress=False, max_iters=60, width=16, crop_size=20, run_test_every=10, seed=1
+    )
+    trace = [e for _, e in rep["stages"][0]["reconstruction_error"]]
+    assert trace[-1] < trace[0]
+
+
+def test_bad_settings_are_named(lr_small):
+    with pytest.raises(ValueError, match="unknown ZSSR setting"):
+        super_resolve(lr_small, 2, progress=False, widht=3)
+    with pytest.raises(ValueError, match="preset"):
+        super_resolve(lr_small, 2, preset="nope", progress=False)
+    with pytest.raises(ValueError, match="scale"):
+        super_resolve(lr_small, 1, progress=False)
+    with pytest.raises(ValueError, match="cuda"):
+        if torch.cuda.is_available():
+            raise ValueError("cuda present: skip")
+        super_resolve(lr_small, 2, device="cuda", progress=False, **TINY)
+
+
+# ------------------------------------------------------------------------ learning-rate rule
+def test_slope_std_conventions_differ_by_sqrt3_for_five_points():
+    x = np.arange(5) * 50.0
+    y = np.array([1.0, 0.8, 0.75, 0.5, 0.45])
+    s1, e1 = slope_and_std(x, y, "numpy-2018")
+    s2, e2 = slope_and_std(x, y, "modern")
+    assert s1 == pytest.approx(np.polyfit(x, y, 1)[0])
+    assert e2 == pytest.approx(math.sqrt(np.polyfit(x, y, 1, cov=True)[1][0, 0]))
+    assert e1 / e2 == pytest.approx(math.sqrt(3))
+
+
+def _simulate(errors_at):
+    policy = LearningRatePolicy()
+    its, errs = [], []
+    for it in range(3000):
+        if it % 50 == 0:
+            its.append(it)
+            errs.append(errors_at(it))
+        policy.update(it, its, errs)
+        if policy.learning_rate < 9e-6:
+            return it + 1, policy
+    return 3000, policy
+
+
+def test_steadily_decreasing_error_never_drops():
+    iters, policy = _simulate(lambda it: 1.0 - 3e-4 * it)
+    assert iters == 3000 and policy.changes == []
+
+
+def test_flat_noisy_error_drops_at_the_earliest_points_and_stops():
+    rng = np.random.default_rng(0)
+    iters, policy = _simulate(lambda it: 0.01 + 1e-4 * rng.standard_normal())
+    assert policy.changes == [299, 599, 899] and iters == 900
+
+
+# ----------------------------------------------------------------------- inference pieces
+def test_ensemble_transforms_invert_exactly():
+    x = np.random.default_rng(0).random((5, 7, 3)).astype(np.float32)
+    for k in range(8):
+        np.testing.assert_array_equal(inverse_transform(forward_transform(x, k), k), x)
+    assert len({forward_transform(x, k).tobytes() for k in range(8)}) == 8
+    assert ensemble_indices(True, (2, 2)) == list(range(8))
+    assert ensemble_indices(True, (2, 1.5)) == [0, 2, 4, 6]
+    assert ensemble_indices(False, (2, 2)) == [0]
+    assert median_fuse([x, x + 1, x + 3]).tolist() == (x + 1).tolist()
+
+
+@pytest.mark.parametrize("kernel", [None, "random"])
+def test_back_projection_reduces_downscale_error(rgb_image, kernel):
+    hr = rgb_image[:64, :64]
+    k = None if kernel is None else random_table2_kernel(np.random.default_rng(1), 2)
+    lr = downscale(hr, k, 2).clip(0, 1)
+    guess = imresize(lr, 2).clip(0, 1)
+    shifted = None if k is None else shift_kernel(k, 2)
+
+    def err(y):
+        return np.abs(downscale(y, k, 2) - lr).mean()
+
+    assert err(back_project(guess, lr, shifted, (2.0, 2.0), 5)) < 0.5 * err(guess)
+
+
+def test_tiled_inference_equals_untiled():
+    gen = torch.Generator().manual_seed(0)
+    net = ZSSRNet(3, width=8, depth=8, generator=gen).eval()
+    x = torch.rand(1, 3, 70, 93, generator=gen)
+    with torch.inference_mode():
+        full = net(x)
+        tiled = forward_tiled(net, x, tile=32, radius=net.receptive_radius)
+    torch.testing.assert_close(tiled, full, atol=1e-5, rtol=0)
+
+
+def test_network_reference_init_and_residual():
+    net = ZSSRNet(3, generator=torch.Generator().manual_seed(0))
+    assert len(net.convs) == 8 and all(c.bias is None for c in net.convs)
+    assert sum(p.numel() for p in net.parameters()) == 224_640
+    assert net.convs[1].weight.std().item() == pytest.approx(math.sqrt(0.1 / 576), rel=0.02)
+    for conv in net.convs:
+        torch.nn.init.zeros_(conv.weight)
+    x = torch.rand(1, 3, 9, 9)
+    torch.testing.assert_close(net(x), x)
+
+
+def test_leave_mode_is_a_plain_crop():
+    img = np.random.default_rng(0).random((40, 50, 3)).astype(np.float32)
+    crop = random_father(
+        [img],
+        [1.0],
+        1.0,
+        rng=np.random.default_rng(1),
+        crop_size=(16, 16),
+        leave_as_is_probability=1.0,
+    )
+    hits = [
+        (r, c)
+        for r in range(25)
+        for c in range(35)
+        if np.allclose(img[r : r + 16, c : c + 16], crop, atol=1e-6)
+    ]
+    assert len(hits) == 1
+
+
+def test_affine_crops_have_the_crop_size_and_range():
+    img = np.random.default_rng(0).random((60, 40, 1)).astype(np.float32)
+    rng = np.random.default_rng(2)
+    for _ in range(20):
+        crop = random_father([img], [1.0], 1.0, rng=rng, crop_size=(32, 32))
+        assert crop.shape == (32, 32, 1) and crop.min() >= 0 and crop.max() <= 1
+
+
+def test_gradual_schedule_and_config_resolution():
+    assert gradual_steps(2) == REFERENCE_GRADUAL_X2
+    assert gradual_steps(4)[-1] == (4.0, 4.0)
+    assert preset_config("ideal").for_scale(3).scale_factors == ((3.0, 3.0),)
+    cfg = ZSSRConfig(scale_factors=((1.5, 1.5), (2.0, 2.0))).for_scale(2)
+    assert cfg.back_projection_iters == (10, 10)
+    with pytest.raises(ValueError, match="last scale step"):
+        ZSSRConfig(scale_factors=((1.5, 1.5),)).for_scale(2)
+    real = preset_config("real")
+    assert real.noise_std == 0.0125 and real.back_projection_iters == (0,)

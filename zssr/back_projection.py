@@ -1,0 +1,41 @@
+"""Iterative back-projection onto the input (Irani & Peleg), with the one degradation operator.
+
+``y <- clip(y + imresize(I - D(y), s), 0, 1)`` where ``D`` downscales with the stage's kernel (or
+MATLAB bicubic) to exactly the input size and the error is upsampled with MATLAB bicubic.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from degradations.downscale import downscale_with_shifted_kernel
+from degradations.resize import imresize
+
+__all__ = ["degrade_to", "back_project"]
+
+
+def degrade_to(
+    image: np.ndarray,
+    shifted_kernel: np.ndarray | None,
+    scale: tuple[float, float],
+    output_shape: tuple[int, int],
+) -> np.ndarray:
+    """Downscale ``image`` by ``scale`` to ``output_shape`` with a centred kernel or bicubic."""
+    if shifted_kernel is None:
+        return imresize(image, (1.0 / scale[0], 1.0 / scale[1]), output_shape=output_shape)
+    return downscale_with_shifted_kernel(image, shifted_kernel, scale, output_shape=output_shape)
+
+
+def back_project(
+    sr: np.ndarray,
+    lr: np.ndarray,
+    shifted_kernel: np.ndarray | None,
+    scale: tuple[float, float],
+    iterations: int,
+) -> np.ndarray:
+    """Run ``iterations`` back-projection steps of ``sr`` (``H x W x C``) against ``lr``."""
+    y = np.asarray(sr, dtype=np.float32)
+    for _ in range(iterations):
+        residual = lr - degrade_to(y, shifted_kernel, scale, lr.shape[:2])
+        y = np.clip(y + imresize(residual, scale, output_shape=y.shape[:2]), 0.0, 1.0)
+    return y

@@ -1,0 +1,184 @@
+"""ZSSR configuration: one frozen dataclass and the reference code's named configurations.
+
+Defaults are those of the reference implementation (assafshocher/ZSSR ``configs.py``; see
+``../shared/docs/zssr-reference.md`` §1). Every field can be overridden from the API
+(``super_resolve(..., **overrides)``) and the CLI.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields, replace
+
+__all__ = ["ZSSRConfig", "PRESETS", "preset_config", "gradual_steps", "REFERENCE_GRADUAL_X2"]
+
+Scale = tuple[float, float]
+
+#: The reference X2_GRADUAL_IDEAL_CONF schedule (rows, cols) and its back-projection iterations.
+REFERENCE_GRADUAL_X2: tuple[Scale, ...] = (
+    (1.0, 1.5),
+    (1.5, 1.0),
+    (1.5, 1.5),
+    (1.5, 2.0),
+    (2.0, 1.5),
+    (2.0, 2.0),
+)
+REFERENCE_GRADUAL_BP: tuple[int, ...] = (6, 6, 8, 10, 10, 12)
+
+
+@dataclass(frozen=True)
+class ZSSRConfig:
+    """All ZSSR settings. Scales are ``(rows, cols)`` factors, one training stage each."""
+
+    #: One stage per entry (gradual SR when there are several); empty = one jump to the target.
+    scale_factors: tuple[Scale, ...] = ()
+    #: Back-projection iterations per stage (per ensemble output and again on the median).
+    back_projection_iters: tuple[int, ...] = (10,)
+    #: Use the gradual schedule (reference x2 list, scaled for other targets).
+    gradual: bool = False
+    max_iters: int = 3000
+    #: Iterations since the last learning-rate change before another change is allowed.
+    min_iters: int = 256
+    min_learning_rate: float = 9e-6
+    width: int = 64
+    depth: int = 8
+    #: 8-way geometric self-ensemble (4-way for anisotropic stages) with a median.
+    output_flip: bool = True
+    learn_residual: bool = True
+    init_variance: float = 0.1
+    crop_size: int = 128
+    #: Reference behaviour: always ``crop_size`` crops, zero-filled when the image is smaller.
+    #: True: crops shrink to the image (min(crop_size, H), min(crop_size, W)).
+    shrink_crop_to_image: bool = False
+    #: Std of Gaussian noise added to LR sons ([0, 1] scale); the 'real' preset uses 0.0125.
+    noise_std: float = 0.0
+    init_net_for_each_sf: bool = False
+    learning_rate: float = 1e-3
+    learning_rate_change_ratio: float = 1.5
+    learning_rate_policy_check_every: int = 60
+    learning_rate_slope_range: int = 256
+    #: Reconstruction-error test period (feeds the learning-rate policy).
+    run_test_every: int = 50
+    #: Slope-variance convention of the linear fit: "numpy-2018" (SSR/(N-4), what the paper's
+    #: code computed with 2018 numpy) or "modern" (SSR/(N-2), numpy >= 1.16).
+    slope_variance: str = "numpy-2018"
+    augment_leave_as_is_probability: float = 0.05
+    augment_no_interpolate_probability: float = 0.45
+    augment_min_scale: float = 0.5
+    augment_scale_diff_sigma: float = 0.25
+    augment_shear_sigma: float = 0.1
+    #: False also disables mirroring.
+    augment_allow_rotation: bool = True
+    #: Inference tile (output pixels per side); tiles overlap by the receptive field, exact.
+    tile_size: int = 512
+    name: str = field(default="custom", compare=False)
+
+    def __post_init__(self) -> None:
+        if self.slope_variance not in ("numpy-2018", "modern"):
+            raise ValueError(
+                f"slope_variance must be 'numpy-2018' or 'modern', got {self.slope_variance!r}"
+            )
+        for name in ("max_iters", "width", "depth", "crop_size", "run_test_every", "tile_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.noise_std < 0 or not math.isfinite(self.noise_std):
+            raise ValueError(f"noise_std must be finite and >= 0, got {self.noise_std}")
+        if any(b < 0 for b in self.back_projection_iters):
+            raise ValueError(
+                f"back_projection_iters must be >= 0, got {self.back_projection_iters}"
+            )
+        for sf in self.scale_factors:
+            if len(sf) != 2 or min(sf) < 1 or max(sf) <= 1:
+                raise ValueError(f"each scale step must be a (rows, cols) pair > 1, got {sf!r}")
+
+    def for_scale(self, scale: float | Scale) -> ZSSRConfig:
+        """Resolve the stage list and back-projection list for a target ``scale``.
+
+        Explicit ``scale_factors`` are kept (the last must equal the target). Otherwise a one-jump
+        config gets ``[(sy, sx)]``; a gradual config gets :func:`gradual_steps`.
+        """
+        target = _pair(scale)
+        if self.scale_factors:
+            steps = tuple(_pair(s) for s in self.scale_factors)
+            if not all(math.isclose(a, b) for a, b in zip(steps[-1], target)):
+                raise ValueError(f"the last scale step {steps[-1]} must equal the scale {target}")
+        elif self.gradual:
+            steps = gradual_steps(target)
+        else:
+            steps = (target,)
+        bp = tuple(self.back_projection_iters)
+        if len(bp) != len(steps):
+            if self.gradual and len(steps) == len(REFERENCE_GRADUAL_BP) and bp == (10,):
+                bp = REFERENCE_GRADUAL_BP
+            elif len(bp) == 1:
+                bp = bp * len(steps)
+            else:
+                raise ValueError(
+                    f"back_projection_iters has {len(bp)} entries for {len(steps)} scale steps"
+                )
+        return replace(self, scale_factors=steps, back_projection_iters=bp)
+
+    def with_overrides(self, **overrides) -> ZSSRConfig:
+        """``dataclasses.replace`` that names unknown fields in the error."""
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise ValueError(f"unknown ZSSR setting(s): {', '.join(unknown)}")
+        return replace(self, **overrides)
+
+
+def _pair(scale: float | Scale) -> Scale:
+    if isinstance(scale, (tuple, list)):
+        pair = (float(scale[0]), float(scale[1]))
+    else:
+        pair = (float(scale), float(scale))
+    if not all(math.isfinite(v) and v >= 1 for v in pair) or max(pair) <= 1:
+        raise ValueError(f"scale must be > 1 (per axis >= 1), got {scale!r}")
+    return pair
+
+
+def gradual_steps(target: float | Scale) -> tuple[Scale, ...]:
+    """The reference x2 gradual schedule, scaled so it ends at ``target``.
+
+    For x2 this is exactly X2_GRADUAL_IDEAL_CONF; for another target each step is
+    ``1 + (step - 1) * (target - 1)`` per axis, keeping its six alternating increments.
+    """
+    ty, tx = _pair(target)
+    return tuple(
+        (1.0 + (sy - 1.0) * (ty - 1.0), 1.0 + (sx - 1.0) * (tx - 1.0))
+        for sy, sx in REFERENCE_GRADUAL_X2
+    )
+
+
+PRESETS: dict[str, ZSSRConfig] = {
+    # X2_ONE_JUMP_IDEAL_CONF: the reference defaults.
+    "ideal": ZSSRConfig(name="ideal"),
+    # X2_GRADUAL_IDEAL_CONF: six gradual stages with 6..12 back-projection iterations.
+    "ideal-gradual": ZSSRConfig(name="ideal-gradual", gradual=True),
+    # X2_GIVEN_KERNEL_CONF: no rotation/flip augmentation, no ensemble, BP 2.
+    "given-kernel": ZSSRConfig(
+        name="given-kernel",
+        output_flip=False,
+        augment_allow_rotation=False,
+        back_projection_iters=(2,),
+    ),
+    # X2_REAL_CONF: noise on sons, no back-projection, mild augmentation only.
+    "real": ZSSRConfig(
+        name="real",
+        output_flip=False,
+        back_projection_iters=(0,),
+        noise_std=0.0125,
+        augment_allow_rotation=False,
+        augment_scale_diff_sigma=0.0,
+        augment_shear_sigma=0.0,
+        augment_min_scale=0.75,
+    ),
+}
+
+
+def preset_config(name: str) -> ZSSRConfig:
+    """The named configuration; ``ValueError`` listing the names if unknown."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}") from None

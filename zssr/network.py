@@ -1,0 +1,57 @@
+"""The image-specific ZSSR network (zssr-reference.md §3).
+
+``depth`` 3x3 convolutions, ``width`` channels, ReLU after all but the last, no biases, zero
+'same' padding, plain normal init with std ``sqrt(init_variance / (9 * C_in))``, and a global
+residual over the (bicubic-interpolated) input. Runs on any channel count (RGB directly).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+__all__ = ["ZSSRNet"]
+
+
+class ZSSRNet(nn.Module):
+    """``N x C x H x W`` float in, same shape out."""
+
+    def __init__(
+        self,
+        channels: int,
+        *,
+        width: int = 64,
+        depth: int = 8,
+        init_variance: float = 0.1,
+        learn_residual: bool = True,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        super().__init__()
+        if depth < 2:
+            raise ValueError(f"depth must be >= 2, got {depth}")
+        if channels < 1:
+            raise ValueError(f"channels must be >= 1, got {channels}")
+        sizes = [channels] + [width] * (depth - 1) + [channels]
+        self.convs = nn.ModuleList(
+            nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)
+            for c_in, c_out in zip(sizes, sizes[1:])
+        )
+        self.learn_residual = learn_residual
+        with torch.no_grad():
+            for conv in self.convs:
+                std = math.sqrt(init_variance / (9 * conv.in_channels))
+                conv.weight.normal_(0.0, std, generator=generator)
+
+    @property
+    def receptive_radius(self) -> int:
+        """Pixels of context each output pixel sees on every side (one per 3x3 layer)."""
+        return len(self.convs)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = x
+        for conv in self.convs[:-1]:
+            h = torch.relu(conv(h))
+        out = self.convs[-1](h)
+        return out + x if self.learn_residual else out

@@ -1,0 +1,313 @@
+"""ZSSR training and inference (zssr-reference.md §4-§7).
+
+For each scale stage: draw a father crop from the pool (input + earlier outputs), make its LR son
+with the one degradation operator (stage kernel or MATLAB bicubic, optional noise), upsample the
+son with MATLAB bicubic onto the father's grid, take one Adam step on the L1 loss; every
+``run_test_every`` iterations measure the reconstruction error of the whole input (the
+learning-rate rule feeds on it). Then infer on the input with the geometric self-ensemble,
+back-project each output and their median, and add the result to the father pool.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+
+import numpy as np
+import torch
+
+from degradations.downscale import downscale_with_shifted_kernel
+from degradations.kernels import shift_kernel
+from degradations.resize import imresize, output_shape_for
+from zssr.augment import random_father
+from zssr.back_projection import back_project
+from zssr.config import ZSSRConfig
+from zssr.ensemble import ensemble_indices, forward_transform, inverse_transform, median_fuse
+from zssr.lr_policy import LearningRatePolicy
+from zssr.network import ZSSRNet
+from zssr.tiling import forward_tiled
+
+__all__ = ["run_zssr", "resolve_device"]
+
+Scale = tuple[float, float]
+ProgressFactory = Callable[[int, str], object]
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``'auto'`` -> CUDA when available, else CPU. ``'cuda'`` without a GPU is an error."""
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' requested but no CUDA GPU is available; use --device cpu")
+    if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
+        raise ValueError(f"device must be auto, cpu or cuda, got {device!r}")
+    return torch.device(device)
+
+
+def _to_tensor(image: np.ndarray, device: torch.device) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))[None].to(device)
+
+
+def _to_numpy(tensor: torch.Tensor) -> np.ndarray:
+    return tensor[0].permute(1, 2, 0).detach().cpu().numpy().astype(np.float32)
+
+
+class _Stage:
+    """Everything one scale stage needs to make sons and run the net."""
+
+    def __init__(
+        self,
+        net: ZSSRNet,
+        config: ZSSRConfig,
+        scale: Scale,
+        shifted_kernel: np.ndarray | None,
+        device: torch.device,
+        rng: np.random.Generator,
+    ) -> None:
+        self.net, self.config, self.scale = net, config, scale
+        self.kernel, self.device, self.rng = shifted_kernel, device, rng
+
+    def son(self, father: np.ndarray) -> np.ndarray:
+        sy, sx = self.scale
+        if self.kernel is None:
+            son = imresize(father, (1.0 / sy, 1.0 / sx))
+        else:
+            son = downscale_with_shifted_kernel(father, self.kernel, self.scale)
+        if self.config.noise_std > 0:
+            son = son + self.config.noise_std * self.rng.standard_normal(son.shape).astype(
+                np.float32
+            )
+        return np.clip(son, 0.0, 1.0)
+
+    def interpolate(self, son: np.ndarray, shape: tuple[int, int] | None = None) -> np.ndarray:
+        return imresize(son, self.scale, output_shape=shape)
+
+    @torch.inference_mode()
+    def predict(self, upsampled: np.ndarray) -> np.ndarray:
+        x = _to_tensor(upsampled, self.device)
+        y = forward_tiled(self.net, x, tile=self.config.tile_size, radius=self.net.receptive_radius)
+        return np.clip(_to_numpy(y), 0.0, 1.0)
+
+    def reconstruction_error(self, image: np.ndarray) -> float:
+        """MSE of the net's reconstruction of the whole input from its own son ([0, 1] units)."""
+        rebuilt = self.predict(self.interpolate(self.son(image), image.shape[:2]))
+        return float(np.mean((image - rebuilt) ** 2))
+
+
+def _crop_size(config: ZSSRConfig, image: np.ndarray) -> tuple[int, int]:
+    c = config.crop_size
+    if config.shrink_crop_to_image:
+        return min(c, image.shape[0]), min(c, image.shape[1])
+    return c, c
+
+
+def _train_stage(
+    stage: _Stage,
+    optimizer: torch.optim.Optimizer,
+    pool: list[np.ndarray],
+    base_scales: list[float],
+    max_scale: float,
+    image: np.ndarray,
+    progress: object | None,
+) -> dict:
+    config = stage.config
+    policy = LearningRatePolicy(
+        learning_rate=config.learning_rate,
+        ratio=config.learning_rate_change_ratio,
+        check_every=config.learning_rate_policy_check_every,
+        slope_range=config.learning_rate_slope_range,
+        test_every=config.run_test_every,
+        min_iters=config.min_iters,
+        convention=config.slope_variance,
+    )
+    test_iters: list[int] = []
+    test_errors: list[float] = []
+    losses: list[float] = []
+    crop = _crop_size(config, image)
+    iteration = -1
+    for iteration in range(config.max_iters):
+        father = random_father(
+            pool,
+            base_scales,
+            max_scale,
+            rng=stage.rng,
+            crop_size=crop,
+            leave_as_is_probability=config.augment_leave_as_is_probability,
+            no_interpolate_probability=config.augment_no_interpolate_probability,
+            min_scale=config.augment_min_scale,
+            scale_diff_sigma=config.augment_scale_diff_sigma,
+            shear_sigma=config.augment_shear_sigma,
+            allow_rotation=config.augment_allow_rotation,
+        )
+        x = stage.interpolate(stage.son(father), father.shape[:2])
+        for group in optimizer.param_groups:
+            group["lr"] = policy.learning_rate
+        stage.net.train()
+        out = stage.net(_to_tensor(x, stage.device))
+        loss = torch.mean(torch.abs(out - _to_tensor(father, stage.device)))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+        if iteration % config.run_test_every == 0:
+            stage.net.eval()
+            test_iters.append(iteration)
+            test_errors.append(stage.reconstruction_error(image))
+        policy.update(iteration, test_iters, test_errors)
+        if progress is not None:
+            progress.update(1)
+            if iteration % 20 == 0:
+                progress.set_postfix(
+                    loss=f"{losses[-1]:.4f}", lr=f"{policy.learning_rate:.0e}", refresh=False
+                )
+        if policy.learning_rate < config.min_learning_rate:
+            break
+    return {
+        "iterations": iteration + 1,
+        "lr_drop_iterations": policy.changes,
+        "reconstruction_error": [[i, e] for i, e in zip(test_iters, test_errors)],
+        "lr_decisions": policy.decisions,
+        "loss_every_20": losses[::20],
+    }
+
+
+@torch.inference_mode()
+def _infer_stage(stage: _Stage, image: np.ndarray, bp_iters: int) -> np.ndarray:
+    stage.net.eval()
+    outputs = []
+    for k in ensemble_indices(stage.config.output_flip, stage.scale):
+        x = forward_transform(image, k)
+        y = inverse_transform(stage.predict(stage.interpolate(x)), k)
+        outputs.append(back_project(y, image, stage.kernel, stage.scale, bp_iters))
+    fused = median_fuse(outputs)
+    return back_project(fused, image, stage.kernel, stage.scale, bp_iters)
+
+
+def run_zssr(
+    image: np.ndarray,
+    config: ZSSRConfig,
+    kernels: list[np.ndarray | None] | None = None,
+    *,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+    progress: ProgressFactory | None = None,
+) -> tuple[np.ndarray, dict]:
+    """Super-resolve ``image`` with a resolved config (``config.scale_factors`` non-empty).
+
+    Args:
+        image: ``H x W x C`` float32 in [0, 1] (any C >= 1; RGB order for colour).
+        config: settings with the stage list resolved (``ZSSRConfig.for_scale``).
+        kernels: one kernel (or None = MATLAB bicubic) per stage, correlation convention.
+        seed: seeds augmentation, noise and weight init (deterministic on CPU).
+        device: ``'auto'``, ``'cpu'``, ``'cuda'`` or a ``torch.device``.
+        progress: ``progress(total, description)`` returning a tqdm-like bar, or None.
+
+    Returns:
+        ``(sr, report)``: the last stage's output (``ceil(H*sy) x ceil(W*sx) x C`` float32) and a
+        JSON-ready report (settings, per-stage iterations, lr drops, error trace, times).
+    """
+    if image.ndim != 3 or image.shape[2] < 1:
+        raise ValueError(f"image must be HxWxC, got shape {image.shape}")
+    if not config.scale_factors:
+        raise ValueError("config has no scale stages; call config.for_scale(scale) first")
+    n_stages = len(config.scale_factors)
+    kernels = [None] * n_stages if kernels is None else list(kernels)
+    if len(kernels) != n_stages:
+        raise ValueError(f"got {len(kernels)} kernels for {n_stages} scale stages (one per stage)")
+    dev = resolve_device(device)
+    image = np.ascontiguousarray(image, dtype=np.float32)
+    rng = np.random.default_rng(seed)
+    torch_gen = torch.Generator().manual_seed(seed)
+    channels = image.shape[2]
+
+    def new_net() -> ZSSRNet:
+        return ZSSRNet(
+            channels,
+            width=config.width,
+            depth=config.depth,
+            init_variance=config.init_variance,
+            learn_residual=config.learn_residual,
+            generator=torch_gen,
+        ).to(dev)
+
+    net = new_net()
+    pool, base_scales = [image], [1.0]
+    stages_report = []
+    t_start = time.perf_counter()
+    sr = image
+    for index, (scale, kernel) in enumerate(zip(config.scale_factors, kernels)):
+        scale = (float(scale[0]), float(scale[1]))
+        if index and config.init_net_for_each_sf:
+            net = new_net()
+        shifted = None if kernel is None else shift_kernel(kernel, scale).astype(np.float64)
+        stage = _Stage(net, config, scale, shifted, dev, rng)
+        optimizer = torch.optim.Adam(net.parameters(), lr=config.learning_rate)
+        max_scale = base_scales[-1]
+        bar = None
+        if progress is not None:
+            bar = progress(
+                config.max_iters, f"stage {index + 1}/{n_stages} x{scale[0]:g},{scale[1]:g}"
+            )
+        t0 = time.perf_counter()
+        try:
+            info = _train_stage(stage, optimizer, pool, base_scales, max_scale, image, bar)
+        finally:
+            if bar is not None:
+                bar.close()
+        t1 = time.perf_counter()
+        sr = _infer_stage(stage, image, config.back_projection_iters[index])
+        t2 = time.perf_counter()
+        expected = output_shape_for(image.shape[:2], scale)
+        if sr.shape[:2] != expected:  # pragma: no cover - guarded by construction
+            raise RuntimeError(f"stage output {sr.shape[:2]} != expected {expected}")
+        pool.append(sr)
+        base_scales.append(min(scale))
+        stages_report.append(
+            {
+                "scale": list(scale),
+                "kernel": None if kernel is None else list(np.shape(kernel)),
+                "train_seconds": t1 - t0,
+                "inference_seconds": t2 - t1,
+                "output_shape": list(sr.shape),
+                **info,
+            }
+        )
+    report = {
+        "settings": {
+            k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(config).items()
+        },
+        "seed": seed,
+        "device": str(dev),
+        "stages": stages_report,
+        "total_seconds": time.perf_counter() - t_start,
+        "input_shape": list(image.shape),
+        "output_shape": list(sr.shape),
+        "versions": _versions(),
+    }
+    return sr, report
+
+
+def _versions() -> dict:
+    import cv2
+    import scipy
+
+    try:
+        from blindsr import __version__
+    except ImportError:  # pragma: no cover
+        __version__ = "unknown"
+    return {
+        "blindsr": __version__,
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "opencv": cv2.__version__,
+        "platform": platform.platform(),
+        "threads": torch.get_num_threads(),
+        "cuda_available": torch.cuda.is_available(),
+    }
