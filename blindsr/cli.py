@@ -431,6 +431,91 @@ def sr_cmd(
         )
 
 
+# ----------------------------------------------------------------------------------------- bench
+@cli.command("bench", context_settings=CONTEXT)
+@click.argument("protocol", type=click.Choice(["ideal", "table2", "table3", "div2krk"]))
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder of HR images (or a DIV2KRK folder).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Results folder; re-running resumes it.",
+)
+@click.option(
+    "--methods",
+    default="bicubic,zssr-bicubic",
+    show_default=True,
+    help="Comma-separated: bicubic, zssr-bicubic, zssr-true, zssr-est, zssr-real, "
+    "each optionally with ':key=value,...' (separate methods with ';' then).",
+)
+@click.option("--scale", type=click.IntRange(2), default=2, show_default=True)
+@click.option("--limit", type=click.IntRange(1), help="First N images (sorted order).")
+@click.option("--images", help="Comma-separated image names (file stems).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--repeats", type=click.IntRange(1), default=1, show_default=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="Local processes (threads per process = cores // workers).",
+)
+@click.option("--ray", "ray_address", help="Run units as Ray tasks: an address, or 'auto'/'local'.")
+@click.option(
+    "--device", default="cpu", show_default=True, type=click.Choice(["auto", "cpu", "cuda"])
+)
+@click.option("--kernel-size", type=click.IntRange(3), help="table2 kernel size (default 11).")
+@user_errors
+def bench_cmd(
+    protocol: str,
+    data_dir: Path,
+    out: Path,
+    methods: str,
+    scale: int,
+    limit: int | None,
+    images: str | None,
+    seed: int,
+    repeats: int,
+    workers: int,
+    ray_address: str | None,
+    device: str,
+    kernel_size: int | None,
+) -> None:
+    """Reproduce a paper table on a folder of HR images (resumable)."""
+    from eval.harness import run_benchmark
+
+    if ";" in methods or ":" in methods:
+        method_list = [m for m in methods.split(";") if m]
+    else:
+        method_list = [m for m in methods.split(",") if m]
+    if device == "auto":
+        from zssr.trainer import resolve_device
+
+        device = resolve_device("auto").type
+    table = run_benchmark(
+        protocol,
+        data_dir,
+        out,
+        methods=method_list,
+        scale=scale,
+        seed=seed,
+        repeats=repeats,
+        limit=limit,
+        images=images.split(",") if images else None,
+        workers=workers,
+        ray_address=ray_address,
+        device=device,
+        kernel_size=kernel_size,
+        log=lambda m: click.echo(m, err=True),
+    )
+    click.echo(table.read_text().rstrip())
+
+
 def main() -> None:
     """Console entry point."""
     cli.main(prog_name="blindsr")

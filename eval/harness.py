@@ -1,0 +1,294 @@
+"""Benchmark runner: (image, method, seed, repeat) units, resumable, serial / processes / Ray.
+
+``run_benchmark`` prepares the protocol's cases, skips units already in ``OUT/results.jsonl``,
+runs the rest and appends one row per finished unit, then writes ``table.md``, ``table.csv`` and
+``per_image.csv``. Only the parent process writes the results file, so ``--workers N`` and Ray
+cannot interleave rows. Units are seeded from (seed, repeat, image), so the same unit gives the
+same numbers whichever way it is scheduled (on CPU).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from eval.methods import parse_method, run_unit
+from eval.paper_numbers import PAPER
+from eval.protocols import Case, prepare_cases
+from eval.results_store import ResultsStore, unit_key
+
+__all__ = ["run_benchmark", "write_tables", "Unit"]
+
+Unit = tuple[Case, str, int, int]
+
+
+def _set_threads(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def _worker_init(threads: int) -> None:
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    _set_threads(threads)
+
+
+def _run_local(case_dict: dict, method: str, seed: int, repeat: int, device: str) -> dict:
+    return run_unit(Case(**case_dict), method, seed, repeat, device)
+
+
+def _execute(
+    units: list[Unit],
+    store: ResultsStore,
+    *,
+    workers: int,
+    ray_address: str | None,
+    device: str,
+    on_done: Callable[[dict], None],
+) -> None:
+    if ray_address is not None:
+        _execute_ray(units, store, ray_address=ray_address, device=device, on_done=on_done)
+        return
+    if workers <= 1:
+        for case, method, seed, repeat in units:
+            row = run_unit(case, method, seed, repeat, device)
+            store.append(row)
+            on_done(row)
+        return
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    with ProcessPoolExecutor(
+        max_workers=workers, initializer=_worker_init, initargs=(threads,)
+    ) as pool:
+        futures = [pool.submit(_run_local, asdict(c), m, s, r, device) for c, m, s, r in units]
+        for future in as_completed(futures):
+            row = future.result()
+            store.append(row)
+            on_done(row)
+
+
+def _execute_ray(
+    units: list[Unit],
+    store: ResultsStore,
+    *,
+    ray_address: str,
+    device: str,
+    on_done: Callable[[dict], None],
+) -> None:
+    try:
+        import ray
+    except ImportError:
+        raise ValueError("--ray needs Ray: pip install 'blindsr[ray]'") from None
+    started_here = not ray.is_initialized()
+    if started_here:
+        options = dict(include_dashboard=False, log_to_driver=False)
+        if ray_address == "auto":
+            try:  # an existing cluster if there is one, else a local instance
+                ray.init(address="auto", **options)
+            except ConnectionError:
+                ray.init(**options)
+        else:
+            ray.init(address=None if ray_address == "local" else ray_address, **options)
+    gpus = 1 if device == "cuda" else 0
+    remote = ray.remote(num_cpus=1, num_gpus=gpus)(_run_local)
+    pending = {remote.remote(asdict(c), m, s, r, device): None for c, m, s, r in units}
+    try:
+        while pending:
+            done, _ = ray.wait(list(pending), num_returns=1)
+            for ref in done:
+                pending.pop(ref)
+                row = ray.get(ref)
+                store.append(row)
+                on_done(row)
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def run_benchmark(
+    protocol: str,
+    data_dir: Path,
+    out: Path,
+    *,
+    methods: list[str],
+    scale: int,
+    seed: int = 0,
+    repeats: int = 1,
+    limit: int | None = None,
+    images: list[str] | None = None,
+    workers: int = 1,
+    ray_address: str | None = None,
+    device: str = "cpu",
+    kernel_size: int | None = None,
+    set_name: str | None = None,
+    log: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
+) -> Path:
+    """Run (or resume) a benchmark; returns the path of ``table.md``."""
+    for m in methods:
+        parse_method(m)  # fail fast on a typo, before any long work
+    out = Path(out)
+    cases = prepare_cases(
+        protocol,
+        Path(data_dir),
+        out / "inputs",
+        scale=scale,
+        seed=seed,
+        limit=limit,
+        images=images,
+        kernel_size=kernel_size,
+    )
+    store = ResultsStore(out / "results.jsonl")
+    done = store.done()
+    units = [
+        (c, m, seed, r)
+        for r in range(repeats)
+        for c in cases
+        for m in methods
+        if unit_key(c.name, m, seed, r) not in done
+    ]
+    total = len(cases) * len(methods) * repeats
+    log(
+        f"{protocol} x{scale}: {len(cases)} images x {len(methods)} methods x {repeats} repeats "
+        f"= {total} units, {total - len(units)} already done, {len(units)} to run"
+    )
+    start = time.perf_counter()
+    finished = 0
+
+    def on_done(row: dict) -> None:
+        nonlocal finished
+        finished += 1
+        elapsed = time.perf_counter() - start
+        eta = elapsed / finished * (len(units) - finished)
+        log(
+            f"[{finished}/{len(units)}] {row['image']} {row['method']}: "
+            f"{row['psnr']:.2f} dB / {row['ssim']:.4f} ({row['seconds']['total']:.0f}s, "
+            f"ETA {eta / 60:.1f} min)"
+        )
+
+    _execute(units, store, workers=workers, ray_address=ray_address, device=device, on_done=on_done)
+    name = set_name or Path(data_dir).name.lower()
+    return write_tables(
+        store.rows,
+        out,
+        protocol=protocol,
+        set_name=name,
+        scale=scale,
+        methods=methods,
+        n_images=len(cases),
+    )
+
+
+def write_tables(
+    rows: list[dict],
+    out: Path,
+    *,
+    protocol: str,
+    set_name: str,
+    scale: int,
+    methods: list[str],
+    n_images: int,
+) -> Path:
+    """Write ``table.md``, ``table.csv`` and ``per_image.csv`` from result rows."""
+    out = Path(out)
+    by_method: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        by_method[row["method"]].append(row)
+    summary = []
+    for method in methods:
+        mrows = by_method.get(method, [])
+        per_repeat = defaultdict(list)
+        for r in mrows:
+            per_repeat[r["repeat"]].append(r)
+        means = [
+            (np.mean([r["psnr"] for r in rs]), np.mean([r["ssim"] for r in rs]))
+            for rs in per_repeat.values()
+        ]
+        if not means:
+            continue
+        psnr_m = float(np.mean([m[0] for m in means]))
+        ssim_m = float(np.mean([m[1] for m in means]))
+        psnr_sd = float(np.std([m[0] for m in means])) if len(means) > 1 else math.nan
+        ssim_sd = float(np.std([m[1] for m in means])) if len(means) > 1 else math.nan
+        images = len({r["image"] for r in mrows})
+        secs = float(np.mean([r["seconds"]["total"] for r in mrows]))
+        summary.append((method, psnr_m, psnr_sd, ssim_m, ssim_sd, images, len(means), secs))
+    paper = PAPER.get((protocol, set_name, scale), {})
+    lines = [
+        f"# {protocol} / {set_name} / x{scale}",
+        "",
+        "| method | PSNR (dB) | SSIM | images | repeats | s/image | paper PSNR/SSIM |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for method, pm, psd, sm, ssd, imgs, reps, secs in summary:
+        base = method.split(":")[0]
+        ref = paper.get(method) or paper.get(base)
+        ptxt = "" if ref is None else f"{ref[0]:.2f} / {ref[1]:.4f}"
+        p = f"{pm:.2f}" + ("" if math.isnan(psd) else f" ± {psd:.2f}")
+        s_ = f"{sm:.4f}" + ("" if math.isnan(ssd) else f" ± {ssd:.4f}")
+        lines.append(
+            f"| {method} | {p} | {s_} | {imgs}/{n_images} | {reps} | {secs:.0f} | {ptxt} |"
+        )
+    others = [k for k in paper if k not in {m.split(":")[0] for m in methods} and k not in methods]
+    if others:
+        lines += [
+            "",
+            "Other published rows: "
+            + "; ".join(f"{k} {paper[k][0]:.2f}/{paper[k][1]:.4f}" for k in others),
+        ]
+    degradations = sorted({r.get("degradation", "none") for r in rows} - {"none"})
+    if degradations:
+        lines += [
+            "",
+            "Mean PSNR / SSIM per degradation type:",
+            "",
+            "| method | " + " | ".join(degradations) + " |",
+            "|---|" + "---|" * len(degradations),
+        ]
+        for method in methods:
+            cells = []
+            for d in degradations:
+                rs = [r for r in by_method.get(method, []) if r.get("degradation") == d]
+                cells.append(
+                    f"{np.mean([r['psnr'] for r in rs]):.2f} / "
+                    f"{np.mean([r['ssim'] for r in rs]):.4f} (n={len(rs)})"
+                    if rs
+                    else ""
+                )
+            lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    table_md = out / "table.md"
+    table_md.write_text("\n".join(lines) + "\n")
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(
+        ["method", "psnr", "psnr_std", "ssim", "ssim_std", "images", "repeats", "seconds_per_image"]
+    )
+    w.writerows(summary)
+    (out / "table.csv").write_text(buf.getvalue())
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["image", "method", "seed", "repeat", "degradation", "psnr", "ssim", "seconds"])
+    for r in sorted(rows, key=lambda r: (r["image"], r["method"], r["repeat"])):
+        w.writerow(
+            [
+                r["image"],
+                r["method"],
+                r["seed"],
+                r["repeat"],
+                r.get("degradation", ""),
+                f"{r['psnr']:.4f}",
+                f"{r['ssim']:.4f}",
+                f"{r['seconds']['total']:.1f}",
+            ]
+        )
+    (out / "per_image.csv").write_text(buf.getvalue())
+    return table_md

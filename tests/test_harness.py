@@ -1,0 +1,142 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from skimage import data
+
+from blindsr.image_io import write_image
+from blindsr.kernel_io import read_kernel
+from degradations.kernels import kernel_seed, random_table2_kernel
+from eval.harness import run_benchmark
+from eval.protocols import prepare_cases
+from eval.results_store import ResultsStore
+
+TINY = "zssr-bicubic:max_iters=3,width=8,crop_size=24,run_test_every=2"
+STABLE = ("image", "method", "seed", "repeat", "psnr", "ssim", "iterations", "degradation")
+
+
+@pytest.fixture(scope="module")
+def hr_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hr")
+    img = data.astronaut().astype(np.float32) / 255
+    for i, (r, c) in enumerate([(0, 0), (100, 200), (250, 300)]):
+        write_image(folder / f"img{i}.png", img[r : r + 49, c : c + 51])  # odd sizes: mod-crop
+    return folder
+
+
+def stable(rows):
+    return sorted(tuple(json.dumps(r.get(k), sort_keys=True) for k in STABLE) for r in rows)
+
+
+def quiet(_msg):
+    pass
+
+
+def test_protocols_are_deterministic_and_record_their_choices(hr_dir, tmp_path):
+    cases = prepare_cases("table2", hr_dir, tmp_path / "c", scale=2, seed=5)
+    again = prepare_cases("table2", hr_dir, tmp_path / "d", scale=2, seed=5)
+    assert [c.name for c in cases] == ["img0", "img1", "img2"]
+    for a, b in zip(cases, again):
+        assert open(a.lr_path, "rb").read() == open(b.lr_path, "rb").read()
+    k = read_kernel(cases[1].kernel_path)
+    expected = random_table2_kernel(np.random.default_rng(kernel_seed(5, "img1")), 2)
+    np.testing.assert_allclose(k, expected, atol=1e-6)
+    t3 = prepare_cases("table3", hr_dir, tmp_path / "e", scale=2, seed=0)
+    assert all(c.degradation in ("gaussian:0.05", "speckle:0.05", "jpeg:45") for c in t3)
+    with pytest.raises(ValueError, match="x2"):
+        prepare_cases("table2", hr_dir, tmp_path / "f", scale=4)
+
+
+def test_serial_run_writes_tables_with_paper_numbers(hr_dir, tmp_path):
+    table = run_benchmark(
+        "ideal", hr_dir, tmp_path, methods=["bicubic", TINY], scale=2, set_name="set5", log=quiet
+    )
+    text = table.read_text()
+    assert "bicubic" in text and "33.66" in text and "3/3" in text
+    rows = ResultsStore(tmp_path / "results.jsonl").rows
+    assert len(rows) == 6 and all(np.isfinite(r["psnr"]) for r in rows)
+    assert (tmp_path / "per_image.csv").read_text().count("\n") == 7
+    # re-running does nothing new
+    run_benchmark("ideal", hr_dir, tmp_path, methods=["bicubic", TINY], scale=2, log=quiet)
+    assert len(ResultsStore(tmp_path / "results.jsonl").rows) == 6
+
+
+def test_killed_and_resumed_equals_uninterrupted(hr_dir, tmp_path):
+    methods = ["bicubic", TINY]
+    run_benchmark("ideal", hr_dir, tmp_path / "full", methods=methods, scale=2, log=quiet)
+    reference = ResultsStore(tmp_path / "full" / "results.jsonl").rows
+    out = tmp_path / "killed"
+    cmd = [
+        sys.executable,
+        "-m",
+        "blindsr",
+        "bench",
+        "ideal",
+        "--data-dir",
+        str(hr_dir),
+        "--out",
+        str(out),
+        "--methods",
+        ";".join(methods),
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    results = out / "results.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and (not results.exists() or results.read_text().count("\n") < 2):
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    with results.open("a") as fh:  # a write torn by the kill
+        fh.write('{"image": "img2", "meth')
+    partial = ResultsStore(results).rows
+    assert 2 <= len(partial) < 6
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert stable(ResultsStore(results).rows) == stable(reference)
+
+
+def test_workers_give_the_same_numbers_as_serial(hr_dir, tmp_path):
+    methods = ["bicubic", TINY]
+    run_benchmark("table2", hr_dir, tmp_path / "serial", methods=methods, scale=2, log=quiet)
+    run_benchmark(
+        "table2", hr_dir, tmp_path / "par", methods=methods, scale=2, workers=2, log=quiet
+    )
+    a = {
+        (r["image"], r["method"]): r
+        for r in ResultsStore(tmp_path / "serial" / "results.jsonl").rows
+    }
+    b = {
+        (r["image"], r["method"]): r for r in ResultsStore(tmp_path / "par" / "results.jsonl").rows
+    }
+    assert a.keys() == b.keys()
+    for key in a:
+        assert a[key]["psnr"] == pytest.approx(b[key]["psnr"], abs=1e-3)
+        if key[1] == "bicubic":
+            assert a[key]["psnr"] == b[key]["psnr"]
+
+
+def test_ray_gives_the_same_numbers_as_serial(hr_dir, tmp_path):
+    pytest.importorskip("ray")
+    methods = ["bicubic"]
+    run_benchmark("ideal", hr_dir, tmp_path / "serial", methods=methods, scale=2, log=quiet)
+    run_benchmark(
+        "ideal", hr_dir, tmp_path / "ray", methods=methods, scale=2, ray_address="local", log=quiet
+    )
+    assert stable(ResultsStore(tmp_path / "serial" / "results.jsonl").rows) == stable(
+        ResultsStore(tmp_path / "ray" / "results.jsonl").rows
+    )
+
+
+def test_unknown_method_fails_before_work(hr_dir, tmp_path):
+    with pytest.raises(ValueError, match="unknown method"):
+        run_benchmark("ideal", hr_dir, tmp_path, methods=["zssr-magic"], scale=2, log=quiet)
+    assert not (tmp_path / "results.jsonl").exists()
+
+
+def test_table3_reports_each_degradation_type(hr_dir, tmp_path):
+    table = run_benchmark("table3", hr_dir, tmp_path, methods=["bicubic"], scale=2, log=quiet)
+    assert "per degradation type" in table.read_text()
