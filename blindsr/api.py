@@ -11,21 +11,44 @@ from degradations.kernels import validate_kernel
 from zssr.config import preset_config
 from zssr.trainer import run_zssr
 
-__all__ = ["super_resolve", "tqdm_progress"]
+__all__ = ["super_resolve", "tqdm_progress", "LogProgress"]
+
+
+class LogProgress:
+    """Progress for logs (stderr not a terminal): one line every ``every`` iterations."""
+
+    def __init__(self, total: int, description: str, every: int = 100) -> None:
+        self.total, self.description, self.every = total, description, every
+        self.count, self.postfix = 0, {}
+
+    def update(self, n: int = 1) -> None:
+        self.count += n
+        if self.count % self.every == 0:
+            extra = " ".join(f"{k} {v}" for k, v in self.postfix.items())
+            print(
+                f"{self.description}: iteration {self.count} (max {self.total}) {extra}",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def set_postfix(self, refresh: bool = False, **values) -> None:
+        self.postfix = values
+
+    def close(self) -> None:
+        print(
+            f"{self.description}: stopped after {self.count} iterations",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def tqdm_progress(total: int, description: str):
-    """A tqdm bar on stderr (silent when stderr is not a terminal)."""
+    """A tqdm bar on stderr, or periodic log lines when stderr is not a terminal."""
+    if not sys.stderr.isatty():
+        return LogProgress(total, description)
     from tqdm import tqdm
 
-    return tqdm(
-        total=total,
-        desc=description,
-        file=sys.stderr,
-        leave=False,
-        disable=None,
-        dynamic_ncols=True,
-    )
+    return tqdm(total=total, desc=description, file=sys.stderr, leave=False, dynamic_ncols=True)
 
 
 def _as_image(image: np.ndarray) -> np.ndarray:
