@@ -67,7 +67,7 @@ def main() -> None:
             args.scale,
             preset=args.preset,
             seed=args.seed,
-            progress=False,
+            progress=True,
             **overrides,
         )
         seconds = time.perf_counter() - t0
