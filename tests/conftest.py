@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from skimage import data
+
+# Tests use tiny tensors: one thread is as fast, deterministic, and never oversubscribes the CPU.
+torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")

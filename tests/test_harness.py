@@ -84,7 +84,8 @@ def test_killed_and_resumed_equals_uninterrupted(hr_dir, tmp_path):
         "--methods",
         ";".join(methods),
     ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     results = out / "results.jsonl"
     deadline = time.time() + 120
     while time.time() < deadline and (not results.exists() or results.read_text().count("\n") < 2):
@@ -95,7 +96,7 @@ def test_killed_and_resumed_equals_uninterrupted(hr_dir, tmp_path):
         fh.write('{"image": "img2", "meth')
     partial = ResultsStore(results).rows
     assert 2 <= len(partial) < 6
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     assert stable(ResultsStore(results).rows) == stable(reference)
 
 
