@@ -3,6 +3,8 @@
 Public API (numpy ``H x W x C`` float32 RGB/grey images in [0, 1]):
 
 * :func:`read_image`, :func:`write_image`, :func:`read_kernel`, :func:`write_kernel`
+* :func:`estimate_kernel` -- the image's SR kernel and a trust verdict
+* :func:`super_resolve` -- ZSSR trained on the image itself
 * :func:`degradations.downscale` -- the one degradation operator
 * :func:`eval.metrics.psnr`, :func:`eval.metrics.ssim` -- paper protocol
 """
@@ -17,14 +19,21 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0+unknown"
 
-__all__ = ["__version__", "read_image", "write_image", "read_kernel", "write_kernel"]
+__all__ = [
+    "__version__",
+    "read_image",
+    "write_image",
+    "read_kernel",
+    "write_kernel",
+    "estimate_kernel",
+    "super_resolve",
+]
 
 
-def super_resolve(*args, **kwargs):
-    """Lazy wrapper of :func:`blindsr.api.super_resolve` (keeps ``import blindsr`` light)."""
-    from blindsr.api import super_resolve as _super_resolve
+def __getattr__(name: str):
+    # torch is imported only when the heavy API is first used, so `import blindsr` stays quick.
+    if name in ("estimate_kernel", "super_resolve"):
+        from blindsr import api
 
-    return _super_resolve(*args, **kwargs)
-
-
-__all__ += ["super_resolve"]
+        return getattr(api, name)
+    raise AttributeError(f"module 'blindsr' has no attribute {name!r}")

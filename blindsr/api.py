@@ -11,7 +11,7 @@ from degradations.kernels import validate_kernel
 from zssr.config import preset_config
 from zssr.trainer import run_zssr
 
-__all__ = ["super_resolve", "tqdm_progress", "LogProgress"]
+__all__ = ["super_resolve", "estimate_kernel", "tqdm_progress", "LogProgress"]
 
 
 class LogProgress:
@@ -113,3 +113,54 @@ def super_resolve(
         k: (list(v) if isinstance(v, tuple) else v) for k, v in overrides.items()
     }
     return sr, report
+
+
+def estimate_kernel(
+    image: np.ndarray,
+    scale: int,
+    *,
+    seed: int = 0,
+    progress: bool = False,
+    **options,
+) -> tuple[np.ndarray, dict]:
+    """Estimate the SR kernel of an LR image (cross-scale recurrence, Michaeli & Irani 2013).
+
+    Args:
+        image: ``H x W x C`` (or ``H x W``) float in [0, 1], the LR image.
+        scale: integer SR factor >= 2.
+        seed: seeds the patch subsampling (deterministic).
+        progress: show a progress bar on stderr.
+        **options: any :class:`kernel_estimation.EstimatorConfig` field (``size``, ``x4_mode``...);
+            ``None`` values are ignored.
+
+    Returns:
+        ``(kernel, report)``: odd-sized float64 kernel summing to 1 in the correlation convention
+        of :func:`degradations.downscale`, and a JSON-ready report whose ``trustworthy`` flag says
+        whether to use it (otherwise use the bicubic kernel; ``reason`` says why).
+    """
+    from dataclasses import fields, replace
+
+    from kernel_estimation import EstimatorConfig
+    from kernel_estimation import estimate_kernel as _estimate
+
+    img = _as_image(image)
+    config = EstimatorConfig()
+    options = {k: v for k, v in options.items() if v is not None}
+    unknown = sorted(set(options) - {f.name for f in fields(config)})
+    if unknown:
+        raise ValueError(f"unknown estimator setting(s): {', '.join(unknown)}")
+    config = replace(config, **options)
+    bar = None
+    callback = None
+    if progress:
+        bar = tqdm_progress(config.max_iterations, "kernel estimation")
+
+        def callback(iteration: int, total: int, info: dict) -> None:
+            bar.total = total
+            bar.update(1)
+
+    try:
+        return _estimate(img, scale, config=config, seed=seed, progress=callback)
+    finally:
+        if bar is not None:
+            bar.close()

@@ -16,7 +16,7 @@ import click
 import numpy as np
 
 from blindsr.image_io import read_image, read_image_with_depth, write_image
-from blindsr.kernel_io import read_kernel, write_kernel
+from blindsr.kernel_io import read_kernel, read_kernel_metadata, write_kernel
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -251,6 +251,76 @@ def eval_cmd(
         )
 
 
+# -------------------------------------------------------------------------------------- estimate
+@cli.command("estimate", context_settings=CONTEXT)
+@click.argument("lr", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Kernel file: .mat (key Kernel, plus the confidence), .npy or .png.",
+)
+@click.option("--scale", required=True, help="Integer SR factor >= 2.")
+@click.option(
+    "--size", type=click.IntRange(3), help="Odd kernel size (default 13/19/25 at x2/3/4)."
+)
+@click.option(
+    "--x4-mode",
+    type=click.Choice(["composed", "direct"]),
+    default="composed",
+    show_default=True,
+    help="x4: compose the x2 estimate analytically, or estimate directly.",
+)
+@click.option(
+    "--png", type=click.Path(path_type=Path), help="Also write an enlarged kernel picture."
+)
+@click.option("--report", type=click.Path(path_type=Path), help="Write the JSON report here.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@user_errors
+def estimate_cmd(
+    lr: Path,
+    output: Path,
+    scale: str,
+    size: int | None,
+    x4_mode: str,
+    png: Path | None,
+    report: Path | None,
+    seed: int,
+) -> None:
+    """Estimate the SR kernel of LR from cross-scale patch recurrence (Michaeli & Irani 2013)."""
+    from blindsr.api import estimate_kernel
+
+    s = integer_scale(scale)
+    for path in (output, png, report):
+        if path is not None:
+            check_not_input(path, lr)
+    image = read_image(lr)
+    kernel, rep = estimate_kernel(image, s, seed=seed, size=size, x4_mode=x4_mode)
+    write_kernel(
+        output,
+        kernel,
+        metadata={
+            "scale": s,
+            "trustworthy": int(rep["trustworthy"]),
+            "reason": rep["reason"],
+            "estimator": rep["method"],
+        },
+    )
+    if png is not None:
+        from blindsr.kernel_io import write_kernel_picture
+
+        write_kernel_picture(png, kernel)
+    rep.update(input=str(lr), output=str(output))
+    if report is not None:
+        report.write_text(json.dumps(rep, indent=1))
+    verdict = "trustworthy" if rep["trustworthy"] else "NOT trustworthy (sr will use bicubic)"
+    click.echo(
+        f"wrote {output} ({kernel.shape[0]}x{kernel.shape[1]}, x{s}, {rep['mode']}) from "
+        f"{lr} in {rep['time_s']:.1f}s: {verdict}; {rep['reason']}"
+    )
+
+
 # -------------------------------------------------------------------------------------------- sr
 def parse_steps(text: str) -> tuple[tuple[float, float], ...]:
     """``"1.5;2"`` or ``"1x1.5;1.5x1;2"``: gradual scale steps, ``rows x cols`` or isotropic."""
@@ -273,6 +343,43 @@ def _parse_setting(text: str):
         return key, json.loads(value)
     except json.JSONDecodeError:
         return key, value
+
+
+def _load_kernels(paths: list[Path], trust: bool) -> list:
+    """Read kernels; a kernel its estimator flagged as untrustworthy becomes None (bicubic)."""
+    kernels = []
+    for path in paths:
+        kernel = read_kernel(path)
+        meta = read_kernel_metadata(path)
+        if meta.get("trustworthy") == 0 and not trust:
+            warnings.warn(
+                f"{path.name} was flagged as not trustworthy by its estimator "
+                f"({meta.get('reason', 'no reason recorded')}); using the bicubic kernel "
+                f"instead (pass --trust-kernel to use it anyway)",
+                stacklevel=2,
+            )
+            kernel = None
+        kernels.append(kernel)
+    return kernels
+
+
+def _estimate_or_bicubic(image: np.ndarray, scale: int, seed: int):
+    from blindsr.api import estimate_kernel
+
+    kernel, rep = estimate_kernel(image, scale, seed=seed)
+    if rep["trustworthy"]:
+        click.echo(
+            f"estimated a {kernel.shape[0]}x{kernel.shape[1]} kernel in "
+            f"{rep['time_s']:.1f}s ({rep['reason']})",
+            err=True,
+        )
+        return kernel
+    warnings.warn(
+        f"the estimated kernel is not trustworthy ({rep['reason']}); using the "
+        f"bicubic kernel instead",
+        stacklevel=2,
+    )
+    return None
 
 
 def _kernel_for(kernel_paths: tuple[Path, ...], stem: str) -> list[Path]:
@@ -309,6 +416,16 @@ def _kernel_for(kernel_paths: tuple[Path, ...], stem: str) -> list[Path]:
     type=click.Path(path_type=Path),
     help="SR kernel (.mat/.npy/.png); repeat once per gradual stage. A folder holds "
     "<image>.mat per image. Default: MATLAB bicubic.",
+)
+@click.option(
+    "--estimate-kernel",
+    is_flag=True,
+    help="Estimate the kernel first (integer one-jump scales); bicubic if untrustworthy.",
+)
+@click.option(
+    "--trust-kernel",
+    is_flag=True,
+    help="Use a kernel file even if its estimator flagged it as not trustworthy.",
 )
 @click.option(
     "--preset",
@@ -351,6 +468,8 @@ def sr_cmd(
     output: Path,
     scale: str,
     kernel_paths: tuple[Path, ...],
+    estimate_kernel: bool,
+    trust_kernel: bool,
     preset: str,
     steps: str | None,
     seed: int,
@@ -382,6 +501,10 @@ def sr_cmd(
     # Validate settings and stage count before any long work starts.
     config = preset_config(preset).with_overrides(**overrides).for_scale(s)
     n_stages = len(config.scale_factors)
+    if estimate_kernel and (
+        kernel_paths or n_stages != 1 or isinstance(s, tuple) or not float(s).is_integer()
+    ):
+        raise ValueError("--estimate-kernel needs one integer scale stage and no --kernel")
     if kernel_paths and len(kernel_paths) != n_stages:
         raise ValueError(
             f"{n_stages} scale stage(s) need {n_stages} --kernel file(s), got {len(kernel_paths)}"
@@ -401,7 +524,9 @@ def sr_cmd(
             continue
         check_not_input(dst, src, *kernel_paths)
         image, depth = read_image_with_depth(src)
-        kernels = [read_kernel(p) for p in _kernel_for(kernel_paths, src.stem)] or None
+        kernels = _load_kernels(_kernel_for(kernel_paths, src.stem), trust_kernel) or None
+        if estimate_kernel:
+            kernels = [_estimate_or_bicubic(image, int(s), seed)]
         if len(jobs) > 1:
             click.echo(f"[{index + 1}/{len(jobs)}] {src.name}", err=True)
         sr_img, rep = super_resolve(

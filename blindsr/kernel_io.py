@@ -19,21 +19,31 @@ import scipy.io
 from blindsr.image_io import atomic_output
 from degradations.kernels import center_of_mass, normalize_kernel
 
-__all__ = ["read_kernel", "write_kernel", "write_kernel_picture", "KERNEL_SUFFIXES"]
+__all__ = [
+    "read_kernel",
+    "read_kernel_metadata",
+    "write_kernel",
+    "write_kernel_picture",
+    "KERNEL_SUFFIXES",
+]
 
 KERNEL_SUFFIXES = (".mat", ".npy", ".png")
 _MAT_KEYS = ("Kernel", "kernel", "ker", "k")
 
 
-def _from_mat(p: Path) -> np.ndarray:
+def _load_mat(p: Path) -> dict:
     try:
-        content = scipy.io.loadmat(str(p))
+        return scipy.io.loadmat(str(p))
     except NotImplementedError as exc:  # MATLAB v7.3 = HDF5
         raise ValueError(
             f"{p} is a MATLAB v7.3 (HDF5) file; re-save it with save(..., '-v7') or as .npy"
         ) from exc
     except Exception as exc:  # scipy raises several types for corrupt files
         raise ValueError(f"not a readable .mat file: {p} ({exc})") from exc
+
+
+def _from_mat(p: Path) -> np.ndarray:
+    content = _load_mat(p)
     for key in _MAT_KEYS:
         if key in content:
             return np.asarray(content[key])
@@ -86,15 +96,40 @@ def read_kernel(path: str | os.PathLike) -> np.ndarray:
     )
 
 
-def write_kernel(path: str | os.PathLike, kernel: np.ndarray) -> Path:
+def read_kernel_metadata(path: str | os.PathLike) -> dict:
+    """Extra fields stored beside ``Kernel`` in a ``.mat`` written by :func:`write_kernel`
+    (e.g. ``trustworthy``, ``scale``, ``reason`` from ``blindsr estimate``); ``{}`` otherwise."""
+    p = Path(path)
+    if p.suffix.lower() != ".mat":
+        return {}
+    content = _load_mat(p)
+    meta = {}
+    for key, value in content.items():
+        if key.startswith("__") or key in _MAT_KEYS:
+            continue
+        arr = np.asarray(value)
+        if arr.dtype.kind in "US":
+            meta[key] = str(arr.squeeze()) if arr.size else ""
+        elif arr.size == 1:
+            meta[key] = arr.item()
+    return meta
+
+
+def write_kernel(
+    path: str | os.PathLike, kernel: np.ndarray, *, metadata: dict | None = None
+) -> Path:
     """Write a kernel by suffix: ``.mat`` (key ``Kernel``, float32), ``.npy`` (float32) or
-    ``.png`` (16-bit, scaled so the maximum is 65535; negative taps clipped)."""
+    ``.png`` (16-bit, scaled so the maximum is 65535; negative taps clipped).
+
+    ``metadata`` (scalars and strings) is stored beside ``Kernel`` in ``.mat`` files only; readers
+    that look up ``Kernel`` (ZSSR, KernelGAN, DIPFKP) ignore it.
+    """
     p = Path(path)
     k = normalize_kernel(kernel).astype(np.float32)
     suffix = p.suffix.lower()
     with atomic_output(p) as tmp:
         if suffix == ".mat":
-            scipy.io.savemat(str(tmp), {"Kernel": k})
+            scipy.io.savemat(str(tmp), {**(metadata or {}), "Kernel": k})
         elif suffix == ".npy":
             with open(tmp, "wb") as fh:
                 np.save(fh, k)

@@ -117,3 +117,12 @@ def test_kernel_picture(tmp_path):
     p = write_kernel_picture(tmp_path / "pic.png", k, np.ones((5, 5)), cell=8)
     img = cv2.imread(str(p))
     assert img.shape == (88, 2 * 88 + 4, 3)
+
+
+def test_written_files_get_normal_permissions(tmp_path, rgb_image):
+    import os
+
+    umask = os.umask(0)
+    os.umask(umask)
+    mode = write_image(tmp_path / "p.png", rgb_image).stat().st_mode & 0o777
+    assert mode == 0o666 & ~umask

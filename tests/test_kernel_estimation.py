@@ -1,0 +1,322 @@
+"""Cross-scale kernel estimator (kernel_estimation/): geometry identities, recovery, robustness.
+
+Images are skimage.data crops degraded with known kernels by the project operator; every
+estimate runs on a small image with a reduced query/example budget so the file stays fast.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+from skimage import data
+
+from degradations import downscale, modcrop
+from degradations.kernels import (
+    anisotropic_gaussian,
+    bicubic_kernel,
+    center_of_mass,
+    compose_kernels,
+    shift_kernel,
+)
+from eval.kernel_metrics import kernel_error, lr_reproduction_psnr
+from kernel_estimation import EstimatorConfig, estimate_kernel
+from kernel_estimation.cross_scale import CrossScaleProblem
+from kernel_estimation.patches import parent_windows, patches_at
+from kernel_estimation.support import convention_centre, embed_centred, initial_kernel
+
+# Fewer queries and iterations than the defaults: same algorithm, a quarter of the time.
+FAST = EstimatorConfig(max_queries=2500, max_iterations=10)
+
+
+def _quantise(image: np.ndarray) -> np.ndarray:
+    return np.round(np.clip(image, 0.0, 1.0) * 255.0) / 255.0
+
+
+@pytest.fixture(scope="module")
+def coffee_hr() -> np.ndarray:
+    """320x320 RGB crop of skimage's coffee, float32 [0, 1]."""
+    return (data.coffee()[40:360, 100:420].astype(np.float32) / 255.0).copy()
+
+
+@pytest.fixture(scope="module")
+def astronaut_hr() -> np.ndarray:
+    """288x288 RGB crop of skimage's astronaut (face, helmet, flag)."""
+    return (data.astronaut()[20:308, 120:408].astype(np.float32) / 255.0).copy()
+
+
+def _degrade(hr: np.ndarray, kernel: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
+    hr = modcrop(hr, scale)
+    return hr, _quantise(downscale(hr, kernel, scale))
+
+
+# ------------------------------------------------------------------------------------ geometry
+@pytest.mark.parametrize("alpha", [2, 3])
+def test_parent_windows_reproduce_the_downscale_operator(alpha):
+    """R_j k equals the corresponding patch of downscale(l, k, alpha): the model's identity."""
+    rng = np.random.default_rng(0)
+    lum = rng.random((8 * alpha * 3, 7 * alpha * 3))
+    raw = anisotropic_gaussian(7, (1.7, 0.6), 0.4) * (1 + 0.3 * rng.random((7, 7)))
+    k = shift_kernel(raw, alpha)  # the kernel downscale() really applies (centred, padded)
+    size = k.shape[0]
+    coarse = downscale(lum, raw, alpha)
+    padded = np.pad(lum, size // 2, mode="symmetric")
+    p = 5
+    for r0, c0 in [(0, 0), (3, 2), (coarse.shape[0] - p, coarse.shape[1] - p)]:
+        rows, cols = np.meshgrid(np.arange(r0, r0 + p), np.arange(c0, c0 + p), indexing="ij")
+        windows = parent_windows(padded, rows.ravel(), cols.ravel(), alpha, size)
+        np.testing.assert_allclose(
+            windows @ k.ravel(), coarse[r0 : r0 + p, c0 : c0 + p].ravel(), atol=1e-6
+        )
+
+
+def test_normal_equations_match_an_explicit_sum_over_matches():
+    """A, b assembled per coarse pixel equal sum_ij w_ij R_j^T R_j and sum_ij w_ij R_j^T q_i."""
+    rng = np.random.default_rng(1)
+    lum = np.clip(
+        downscale(data.camera()[100:228, 100:228].astype(float) / 255, bicubic_kernel(2), 2), 0, 1
+    ).astype(np.float64)
+    cfg = EstimatorConfig(num_neighbors=3, max_queries=50, query_weighting="uniform")
+    prob = CrossScaleProblem(lum, 2, 9, cfg, rng)
+    k = initial_kernel("bicubic", 9, 2)
+    step = prob.e_step(k)
+    a, b = prob.normal_equations(step)
+    # Explicit version: rebuild every example patch's R_j from its parent windows.
+    p = cfg.patch_size
+    examples = prob.examples(k)
+    d2 = ((prob.queries[:, None, :] - examples[None, :, :]) ** 2).sum(-1)
+    idx = np.argsort(d2, axis=1)[:, :3]
+    dist = np.take_along_axis(d2, idx, axis=1)
+    w = np.exp(-(dist - dist[:, :1]) / (2 * step.bandwidth**2 * p * p))
+    w /= w.sum(axis=1, keepdims=True)
+    a_ref = np.zeros_like(a)
+    b_ref = np.zeros_like(b)
+    for i in range(idx.shape[0]):
+        for j, wij in zip(idx[i], w[i]):
+            r0, c0 = prob.example_corners[j]
+            rows, cols = np.meshgrid(np.arange(r0, r0 + p), np.arange(c0, c0 + p), indexing="ij")
+            rj = parent_windows(prob.padded, rows.ravel(), cols.ravel(), 2, 9)
+            np.testing.assert_allclose(rj @ k.ravel(), examples[j], atol=1e-6)
+            a_ref += wij * rj.T @ rj
+            b_ref += wij * rj.T @ prob.queries[i]
+    scale = prob.data_scale / step.total_weight
+    np.testing.assert_allclose(a, a_ref * scale, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(b, b_ref * scale, rtol=1e-6, atol=1e-9)
+
+
+def test_patches_at_copies_the_windows_at_the_corners():
+    img = np.arange(42.0).reshape(6, 7)
+    pat = patches_at(img, np.array([[1, 2], [3, 4]]), 3)
+    assert pat.shape == (2, 9)
+    np.testing.assert_array_equal(pat[0], img[1:4, 2:5].ravel())
+    np.testing.assert_array_equal(pat[1], img[3:6, 4:7].ravel())
+
+
+# ------------------------------------------------------------------------------------ recovery
+@pytest.mark.parametrize(
+    "variances, theta",
+    [((2.5, 2.5), 0.0), ((3.2, 0.9), 0.6)],
+    ids=["isotropic", "anisotropic"],
+)
+def test_estimate_beats_bicubic(coffee_hr, variances, theta):
+    true = anisotropic_gaussian(11, variances, theta)
+    hr, lr = _degrade(coffee_hr, true, 2)
+    est, rep = estimate_kernel(lr, 2, config=FAST, seed=0)
+    bic = bicubic_kernel(2)
+    assert kernel_error(est, true)["l2"] < 0.6 * kernel_error(bic, true)["l2"]
+    assert lr_reproduction_psnr(hr, est, lr, 2) > lr_reproduction_psnr(hr, bic, lr, 2) + 3.0
+    assert rep["trustworthy"], rep["reason"]
+    # The orientation of an anisotropic kernel is recovered (major axis within 20 degrees).
+    if variances[0] != variances[1]:
+        cov = _covariance(est)
+        evals, evecs = np.linalg.eigh(cov)
+        major = evecs[:, np.argmax(evals)]  # (row, col) direction
+        true_major = np.array([np.sin(theta), np.cos(theta)])  # x = col, y = row
+        assert abs(major @ true_major) > np.cos(np.deg2rad(20))
+
+
+def _covariance(k: np.ndarray) -> np.ndarray:
+    r, c = np.indices(k.shape)
+    cy, cx = center_of_mass(k)
+    dy, dx = r - cy, c - cx
+    return np.array(
+        [[(k * dy * dy).sum(), (k * dy * dx).sum()], [(k * dy * dx).sum(), (k * dx * dx).sum()]]
+    )
+
+
+def test_kernel_convention_and_report(coffee_hr):
+    true = anisotropic_gaussian(11, (1.8, 1.1), 1.0)
+    _, lr = _degrade(coffee_hr, true, 2)
+    calls = []
+    est, rep = estimate_kernel(
+        lr, 2, config=FAST, progress=lambda i, n, info: calls.append((i, n, info["init"]))
+    )
+    size = 13
+    assert est.shape == (size, size) and est.dtype == np.float64
+    assert abs(est.sum() - 1) < 1e-12 and est.min() >= 0
+    np.testing.assert_allclose(center_of_mass(est), [convention_centre(size, 2)] * 2, atol=1e-6)
+    # A fixed point of shift_kernel: downscale() applies it as returned (plus zero padding).
+    applied = shift_kernel(est, 2)
+    pad = (applied.shape[0] - size) // 2
+    np.testing.assert_allclose(applied[pad:-pad, pad:-pad], est, atol=1e-6)
+    json.dumps(rep)
+    assert rep["scale"] == 2 and rep["size"] == size and rep["mode"] == "direct"
+    # One call per iteration, numbered 1..n, against the upper bound starts x max_iterations.
+    assert [c[0] for c in calls] == list(range(1, len(calls) + 1))
+    assert rep["iterations"] == len(calls)
+    assert [c[2] for c in calls] == sorted((c[2] for c in calls), key=FAST.inits.index)
+    assert all(n == len(FAST.inits) * FAST.max_iterations for _, n, _ in calls)
+    for key in ("fit_estimate", "fit_bicubic", "relative_gain", "win_rate"):
+        assert np.isfinite(rep["confidence"][key])
+    assert isinstance(rep["trustworthy"], bool) and rep["reason"]
+    assert rep["time_s"] > 0
+    log = rep["stage"]["starts"][0]["log"]
+    assert {"iteration", "change", "sigma", "fit"} <= set(log[0])
+
+
+def test_aliasing_kernel_is_flagged_or_harmless(coffee_hr):
+    """kernel-estimation.md §5: near-delta along one axis (coffee, lambda = 0.08, 1.57)."""
+    true = anisotropic_gaussian(11, (0.08, 1.57), 0.3)
+    hr, lr = _degrade(coffee_hr, true, 2)
+    est, rep = estimate_kernel(lr, 2, config=FAST)
+    bic = bicubic_kernel(2)
+    if rep["trustworthy"]:
+        assert lr_reproduction_psnr(hr, est, lr, 2) >= lr_reproduction_psnr(hr, bic, lr, 2)
+
+
+def test_flipping_the_image_flips_the_kernel(astronaut_hr):
+    true = anisotropic_gaussian(11, (3.0, 0.8), 0.5)
+    _, lr = _degrade(astronaut_hr, true, 2)
+    est, _ = estimate_kernel(lr, 2, config=FAST)
+    est_lr, _ = estimate_kernel(lr[:, ::-1], 2, config=FAST)
+    est_ud, _ = estimate_kernel(lr[::-1], 2, config=FAST)
+    spread = kernel_error(bicubic_kernel(2), true)["l2"]
+    # Flipping moves the convention centre by one pixel: kernel_error aligns centres of mass.
+    assert kernel_error(est_lr, est[:, ::-1])["l2"] < 0.25 * spread
+    assert kernel_error(est_ud, est[::-1])["l2"] < 0.25 * spread
+
+
+def test_grey_input_in_any_layout_gives_the_same_kernel(astronaut_hr):
+    grey = astronaut_hr.mean(axis=2)
+    true = anisotropic_gaussian(11, (1.5, 1.5), 0.0)
+    _, lr = _degrade(grey, true, 2)
+    cfg = dataclasses.replace(FAST, max_iterations=3, inits=("delta",))
+    k2d, _ = estimate_kernel(lr, 2, config=cfg)
+    k1, _ = estimate_kernel(lr[..., None], 2, config=cfg)
+    k3, _ = estimate_kernel(np.repeat(lr[..., None], 3, axis=2), 2, config=cfg)
+    np.testing.assert_allclose(k1, k2d, atol=1e-12)
+    np.testing.assert_allclose(k3, k2d, atol=1e-9)
+
+
+def test_same_seed_same_result_and_seed_matters(coffee_hr):
+    _, lr = _degrade(coffee_hr, anisotropic_gaussian(11, (2.0, 1.0), 0.2), 2)
+    cfg = dataclasses.replace(FAST, max_iterations=3, inits=("delta",), max_queries=500)
+    a, ra = estimate_kernel(lr, 2, config=cfg, seed=5)
+    b, rb = estimate_kernel(lr, 2, config=cfg, seed=5)
+    c, _ = estimate_kernel(lr, 2, config=cfg, seed=6)
+    np.testing.assert_array_equal(a, b)
+    ra.pop("time_s"), rb.pop("time_s")
+    assert ra == rb
+    assert not np.array_equal(a, c)
+
+
+def test_allow_negative_returns_a_normalised_kernel(coffee_hr):
+    _, lr = _degrade(coffee_hr, anisotropic_gaussian(11, (1.2, 1.2), 0.0), 2)
+    cfg = dataclasses.replace(FAST, allow_negative=True, max_iterations=4, inits=("delta",))
+    est, _ = estimate_kernel(lr, 2, config=cfg)
+    assert abs(est.sum() - 1) < 1e-9
+    np.testing.assert_allclose(center_of_mass(est), [6.5, 6.5], atol=1e-6)
+
+
+# ------------------------------------------------------------------------------------- scales
+def test_x4_composed_and_direct(astronaut_hr):
+    k2 = anisotropic_gaussian(11, (2.0, 1.2), 0.8)
+    hr, lr = _degrade(astronaut_hr, compose_kernels(k2, k2, 2), 4)
+    cfg = dataclasses.replace(FAST, max_iterations=6)
+    est, rep = estimate_kernel(lr, 4, config=cfg)
+    assert rep["mode"] == "composed-from-x2" and est.shape == (25, 25)
+    k2_est = np.array(rep["kernel_x2"])
+    assert k2_est.shape == (13, 13) and abs(k2_est.sum() - 1) < 1e-9
+    composed = embed_centred(compose_kernels(k2_est, k2_est, 2), 25)
+    np.testing.assert_allclose(est, composed, atol=1e-4)
+    np.testing.assert_allclose(center_of_mass(est), [convention_centre(25, 4)] * 2, atol=1e-6)
+    assert lr_reproduction_psnr(hr, est, lr, 4) > lr_reproduction_psnr(hr, bicubic_kernel(4), lr, 4)
+    direct, rep_d = estimate_kernel(lr, 4, config=dataclasses.replace(cfg, x4_mode="direct"))
+    assert rep_d["mode"] == "direct" and direct.shape == (25, 25)
+    assert abs(direct.sum() - 1) < 1e-12
+
+
+def test_x3_direct_size_and_centre(coffee_hr):
+    _, lr = _degrade(coffee_hr, anisotropic_gaussian(15, (3.0, 3.0), 0.0), 3)
+    cfg = dataclasses.replace(FAST, max_iterations=3, inits=("delta",))
+    est, rep = estimate_kernel(lr, 3, config=cfg)
+    assert est.shape == (19, 19) and rep["mode"] == "direct"
+    np.testing.assert_allclose(center_of_mass(est), [convention_centre(19, 3)] * 2, atol=1e-6)
+
+
+# ------------------------------------------------------------------------------------- errors
+@pytest.mark.parametrize("scale", [1, 1.5, 0, -2, 2.5, "two", float("nan")])
+def test_bad_scale_is_rejected_with_its_value(scale):
+    with pytest.raises(ValueError, match="scale") as err:
+        estimate_kernel(np.zeros((64, 64)), scale)
+    assert repr(scale) in str(err.value) or str(scale) in str(err.value)
+
+
+def test_integer_valued_float_scale_is_accepted(coffee_hr):
+    _, lr = _degrade(coffee_hr[:120, :120], anisotropic_gaussian(11, (1.5, 1.5), 0.0), 2)
+    est, rep = estimate_kernel(lr, 2.0, config=dataclasses.replace(FAST, max_iterations=1))
+    assert rep["scale"] == 2 and est.shape == (13, 13)
+
+
+@pytest.mark.parametrize("shape", [(30, 200, 3), (200, 44), (47, 47, 1)])
+def test_too_small_image_is_rejected(shape):
+    with pytest.raises(ValueError, match="too small"):
+        estimate_kernel(np.full(shape, 0.5, dtype=np.float32), 2)
+
+
+def test_bad_layout_and_values_are_rejected():
+    with pytest.raises(ValueError, match="shape"):
+        estimate_kernel(np.zeros((64, 64, 2)), 2)
+    bad = np.zeros((64, 64))
+    bad[3, 3] = np.nan
+    with pytest.raises(ValueError, match="non-finite"):
+        estimate_kernel(bad, 2)
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("size", 12),
+        ("size", 1),
+        ("x4_mode", "twice"),
+        ("patch_size", 2),
+        ("inits", ("zero",)),
+        ("num_neighbors", 0),
+        ("query_fraction", 0.0),
+        ("bandwidth", 0.0),
+        ("query_weighting", "x"),
+        ("trust_margin", 1.5),
+    ],
+)
+def test_config_validation_names_the_value(field, value):
+    with pytest.raises(ValueError, match=field):
+        EstimatorConfig(**{field: value})
+
+
+@pytest.mark.parametrize("kind", ["flat", "noise"])
+def test_images_without_recurrence_are_not_trusted(kind):
+    """No structure (or no cross-scale recurrence): a valid kernel, flagged untrustworthy."""
+    rng = np.random.default_rng(0)
+    image = np.full((80, 80, 3), 0.5) if kind == "flat" else rng.random((80, 80, 3))
+    cfg = dataclasses.replace(FAST, max_iterations=3)
+    est, rep = estimate_kernel(image.astype(np.float32), 2, config=cfg)
+    assert abs(est.sum() - 1) < 1e-9 and est.min() >= 0 and np.all(np.isfinite(est))
+    assert not rep["trustworthy"] and "bicubic" in rep["reason"]
+
+
+def test_trust_margin_defaults_to_the_value_calibrated_for_the_patch_size():
+    assert EstimatorConfig().resolved_trust_margin() == 0.08
+    assert EstimatorConfig(patch_size=4).resolved_trust_margin() == 0.04
+    assert EstimatorConfig(patch_size=4, trust_margin=0.1).resolved_trust_margin() == 0.1
