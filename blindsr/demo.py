@@ -52,14 +52,24 @@ def main() -> None:
     lr = read_image(OUT / "lr.png")
     write_image(OUT / "bicubic_x2.png", np.clip(imresize(lr, 2), 0, 1))
     _run(
+        "estimate",
+        str(OUT / "lr.png"),
+        "--scale",
+        "2",
+        "-o",
+        str(OUT / "estimated_kernel.mat"),
+        "--png",
+        str(OUT / "estimated_kernel.png"),
+    )
+    _run(
         "sr",
         str(OUT / "lr.png"),
         "-o",
-        str(OUT / "zssr_true_kernel_x2.png"),
+        str(OUT / "zssr_x2.png"),
         "--scale",
         "2",
         "--kernel",
-        str(OUT / "true_kernel.mat"),
+        str(OUT / "estimated_kernel.mat"),
         "--preset",
         "given-kernel",
         "--max-iters",
@@ -71,7 +81,7 @@ def main() -> None:
     )
     print("\nscores against the HR image (PSNR-Y / SSIM-Y, paper protocol):")
     _run("eval", str(OUT / "bicubic_x2.png"), str(hr), "--scale", "2")
-    _run("eval", str(OUT / "zssr_true_kernel_x2.png"), str(hr), "--scale", "2")
+    _run("eval", str(OUT / "zssr_x2.png"), str(hr), "--scale", "2")
     print(f"outputs are in {OUT}/")
 
 
