@@ -438,6 +438,12 @@ def _kernel_for(kernel_paths: tuple[Path, ...], stem: str) -> list[Path]:
 @click.option(
     "--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"])
 )
+@click.option(
+    "--threads",
+    type=click.IntRange(1),
+    help="CPU threads for torch (default: torch's choice). One thread per process is usually "
+    "the most efficient on small machines; run several processes instead.",
+)
 @click.option("--max-iters", type=click.IntRange(1), help="Cap on training iterations per stage.")
 @click.option("--noise-std", type=click.FloatRange(0), help="Gaussian noise std on LR sons.")
 @click.option(
@@ -474,6 +480,7 @@ def sr_cmd(
     steps: str | None,
     seed: int,
     device: str,
+    threads: int | None,
     max_iters: int | None,
     noise_std: float | None,
     back_projection: bool | None,
@@ -487,6 +494,10 @@ def sr_cmd(
     from zssr.config import preset_config
 
     s = parse_scale(scale)
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
     overrides = dict(_parse_setting(t) for t in settings)
     if max_iters is not None:
         overrides["max_iters"] = max_iters

@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import torch
 from click.testing import CliRunner
 
 from blindsr.cli import cli
@@ -34,6 +35,8 @@ def test_sr_single_image_with_report_and_plot(tmp_path, rgb_image):
         2,
         "--seed",
         1,
+        "--threads",
+        2,
         "--report",
         tmp_path / "r.json",
         "--plot",
@@ -44,6 +47,8 @@ def test_sr_single_image_with_report_and_plot(tmp_path, rgb_image):
     assert read_image(tmp_path / "sr.png").shape == (40, 52, 3)
     rep = json.loads((tmp_path / "r.json").read_text())
     assert rep["stages"][0]["iterations"] == 3 and rep["seed"] == 1 and "versions" in rep
+    assert rep["versions"]["threads"] == 2  # conftest pins 1, so the option took effect
+    torch.set_num_threads(1)
     assert (tmp_path / "p.png").stat().st_size > 0
 
 
