@@ -141,3 +141,25 @@ def test_unknown_method_fails_before_work(hr_dir, tmp_path):
 def test_table3_reports_each_degradation_type(hr_dir, tmp_path):
     table = run_benchmark("table3", hr_dir, tmp_path, methods=["bicubic"], scale=2, log=quiet)
     assert "per degradation type" in table.read_text()
+
+
+def test_div2krk_layout_is_read_not_regenerated(tmp_path, rgb_image):
+    from blindsr.kernel_io import write_kernel
+    from degradations import downscale
+
+    root = tmp_path / "DIV2KRK"
+    k = random_table2_kernel(np.random.default_rng(0), 2)
+    for n in (1, 2):
+        hr = rgb_image[: 40 + n * 2, :44]
+        write_image(root / "gt" / f"im_{n}.png", hr)
+        write_image(root / "lr_x2" / f"im_{n}.png", downscale(hr, k, 2).clip(0, 1))
+        write_kernel(root / "gt_k_x2" / f"kernel_{n}.mat", k)
+    cases = prepare_cases("div2krk", root, tmp_path / "cache", scale=2)
+    assert [c.name for c in cases] == ["im_1", "im_2"]
+    assert cases[0].lr_path == str(root / "lr_x2" / "im_1.png")
+    assert cases[1].kernel_path == str(root / "gt_k_x2" / "kernel_2.mat")
+    assert not (tmp_path / "cache").exists()
+    table = run_benchmark(
+        "div2krk", root, tmp_path / "out", methods=["bicubic"], scale=2, log=quiet
+    )
+    assert "2/2" in table.read_text()
