@@ -18,6 +18,18 @@ import numpy as np
 from blindsr.image_io import read_image, read_image_with_depth, write_image
 from blindsr.kernel_io import read_kernel, read_kernel_metadata, write_kernel
 
+# zssr.PRESETS names, spelled out so the CLI starts without importing torch (test_cli_sr checks
+# that the two lists agree).
+PRESET_NAMES = [
+    "ideal",
+    "ideal-gradual",
+    "given-kernel",
+    "real",
+    "fast",
+    "given-kernel-fast",
+    "real-fast",
+]
+
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
@@ -431,7 +443,7 @@ def _kernel_for(kernel_paths: tuple[Path, ...], stem: str) -> list[Path]:
     "--preset",
     default="ideal",
     show_default=True,
-    type=click.Choice(["ideal", "ideal-gradual", "given-kernel", "real"]),
+    type=click.Choice(PRESET_NAMES),
 )
 @click.option("--steps", help="Gradual scale steps, e.g. '1.5;2' or '1x1.5;1.5x1;2'.")
 @click.option("--seed", type=int, default=0, show_default=True)

@@ -3,8 +3,10 @@
 * ``bicubic``: MATLAB bicubic interpolation of the LR.
 * ``zssr-bicubic``: ZSSR without a kernel (preset ``ideal``).
 * ``zssr-true``: ZSSR given the ground-truth kernel (preset ``given-kernel``).
-* ``zssr-est``: our kernel estimator, then ZSSR with that kernel (``given-kernel``); falls back
-  to the bicubic kernel when the estimate's self-check says it is not trustworthy.
+* ``zssr-est``: our kernel estimator, then ZSSR with that kernel (``given-kernel``). When the
+  estimate's self-check says it is not trustworthy, the unit falls back to exactly what
+  ``zssr-bicubic`` runs: the bicubic kernel with the kernel-free preset (``ideal``, or ``fast``
+  for ``given-kernel-fast``), same seed, so a fallback can never score below ZSSR[bicubic].
 * ``zssr-real``: ZSSR with noise on the sons, no back-projection (preset ``real``).
 
 Any method takes overrides after a colon: ``zssr-est:preset=ideal,max_iters=500``
@@ -34,6 +36,8 @@ BASE_METHODS = {
     "zssr-est": "given-kernel",
     "zssr-real": "real",
 }
+#: The preset a zssr-est unit runs when its estimate is rejected: the kernel-free counterpart.
+FALLBACK_PRESETS = {"given-kernel": "ideal", "given-kernel-fast": "fast"}
 
 
 @dataclass(frozen=True)
@@ -97,20 +101,23 @@ def run_unit(case: Case, method_text: str, seed: int, repeat: int, device: str =
     else:
         from blindsr.api import super_resolve
 
-        kernel = None
+        kernel, preset = None, spec.preset
         if spec.base == "zssr-true":
             if case.kernel_path is None:
                 raise ValueError(f"{case.protocol} has no ground-truth kernel for zssr-true")
             kernel = read_kernel(case.kernel_path)
         elif spec.base == "zssr-est":
             kernel, est_info = _estimate(lr, s, case, unit_seed(seed, repeat, case.name))
+            if kernel is None:
+                preset = FALLBACK_PRESETS.get(preset, preset)
+                est_info["fallback_preset"] = preset
             row["estimation"] = est_info
             seconds["estimate"] = est_info["seconds"]
         sr, report = super_resolve(
             lr,
             s,
             kernel,
-            spec.preset,
+            preset,
             seed=unit_seed(seed, repeat, case.name),
             device=device,
             progress=False,

@@ -95,3 +95,10 @@ def test_sr_errors(tmp_path, rgb_image):
     assert res.exit_code == 1 and "scale" in res.stderr
     res = run("sr", lr, "-o", lr, "--scale", 2, *FAST)
     assert res.exit_code == 1 and "refusing" in res.stderr
+
+
+def test_cli_preset_choices_are_the_zssr_presets():
+    from blindsr.cli import PRESET_NAMES
+    from zssr.config import PRESETS
+
+    assert PRESET_NAMES == list(PRESETS)

@@ -163,3 +163,22 @@ def test_div2krk_layout_is_read_not_regenerated(tmp_path, rgb_image):
         "div2krk", root, tmp_path / "out", methods=["bicubic"], scale=2, log=quiet
     )
     assert "2/2" in table.read_text()
+
+
+def test_rejected_estimate_runs_exactly_zssr_bicubic(hr_dir, tmp_path, monkeypatch):
+    import kernel_estimation
+    from eval.methods import run_unit
+
+    def untrusted(lr, scale, **kwargs):
+        k = np.zeros((13, 13))
+        k[6, 6] = 1.0
+        return k, {"trustworthy": False, "reason": "forced by the test"}
+
+    monkeypatch.setattr(kernel_estimation, "estimate_kernel", untrusted)
+    case = prepare_cases("table2", hr_dir, tmp_path / "c", scale=2, seed=0)[0]
+    tiny = "max_iters=3,width=8,crop_size=24,run_test_every=2"
+    est = run_unit(case, f"zssr-est:{tiny}", seed=0, repeat=0)
+    bic = run_unit(case, f"zssr-bicubic:{tiny}", seed=0, repeat=0)
+    assert est["estimation"]["fallback_to_bicubic"]
+    assert est["estimation"]["fallback_preset"] == "ideal"
+    assert est["psnr"] == bic["psnr"] and est["settings"] == bic["settings"]

@@ -317,6 +317,7 @@ def test_images_without_recurrence_are_not_trusted(kind):
 
 
 def test_trust_margin_defaults_to_the_value_calibrated_for_the_patch_size():
-    assert EstimatorConfig().resolved_trust_margin() == 0.08
+    assert EstimatorConfig().resolved_trust_margin() == 0.04
+    assert EstimatorConfig(patch_size=5).resolved_trust_margin() == 0.08
     assert EstimatorConfig(patch_size=4).resolved_trust_margin() == 0.04
     assert EstimatorConfig(patch_size=4, trust_margin=0.1).resolved_trust_margin() == 0.1

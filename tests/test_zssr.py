@@ -83,6 +83,44 @@ def test_bad_settings_are_named(lr_small):
         super_resolve(lr_small, 2, device="cuda", progress=False, **TINY)
 
 
+def test_cosine_schedule_runs_its_budget_and_anneals(lr_small):
+    from zssr.trainer import _scheduled_rate
+
+    cfg = ZSSRConfig(learning_rate_schedule="cosine", max_iters=11, min_learning_rate=1e-5)
+    rates = [_scheduled_rate(cfg, i, None) for i in range(11)]
+    assert rates[0] == pytest.approx(1e-3) and rates[-1] == pytest.approx(1e-5)
+    assert rates[5] == pytest.approx((1e-3 + 1e-5) / 2)
+    assert all(a > b for a, b in zip(rates, rates[1:]))
+    # A flat error trace would make the reference rule stop early; the fixed budget does not.
+    _, rep = super_resolve(
+        lr_small, 2, progress=False, **{**TINY, "max_iters": 7}, learning_rate_schedule="cosine"
+    )
+    assert rep["stages"][0]["iterations"] == 7 and rep["stages"][0]["lr_drop_iterations"] == []
+
+
+def test_bf16_training_runs_and_stays_close_to_fp32(lr_small):
+    a, _ = super_resolve(lr_small, 2, seed=0, progress=False, **TINY)
+    b, rep = super_resolve(lr_small, 2, seed=0, progress=False, **TINY, training_precision="bf16")
+    assert rep["settings"]["training_precision"] == "bf16" and b.shape == a.shape
+    assert np.all(np.isfinite(b)) and 0 < np.abs(a - b).max() < 0.05
+
+
+def test_fast_presets_differ_from_their_base_only_in_the_training_budget():
+    from zssr.config import FAST_TRAINING
+
+    for fast, base in (
+        ("fast", "ideal"),
+        ("given-kernel-fast", "given-kernel"),
+        ("real-fast", "real"),
+    ):
+        f, b = preset_config(fast), preset_config(base)
+        assert f.with_overrides(**{k: getattr(b, k) for k in FAST_TRAINING}) == b
+    with pytest.raises(ValueError, match="learning_rate_schedule"):
+        ZSSRConfig(learning_rate_schedule="step")
+    with pytest.raises(ValueError, match="training_precision"):
+        ZSSRConfig(training_precision="fp16")
+
+
 # ------------------------------------------------------------------------ learning-rate rule
 def test_slope_std_conventions_differ_by_sqrt3_for_five_points():
     x = np.arange(5) * 50.0

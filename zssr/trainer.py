@@ -10,6 +10,7 @@ back-project each output and their median, and add the result to the father pool
 
 from __future__ import annotations
 
+import math
 import platform
 import sys
 import time
@@ -129,6 +130,7 @@ def _train_stage(
     test_errors: list[float] = []
     losses: list[float] = []
     crop = _crop_size(config, image)
+    low_precision = config.training_precision == "bf16"
     iteration = -1
     for iteration in range(config.max_iters):
         father = random_father(
@@ -145,11 +147,13 @@ def _train_stage(
             allow_rotation=config.augment_allow_rotation,
         )
         x = stage.interpolate(stage.son(father), father.shape[:2])
+        rate = _scheduled_rate(config, iteration, policy)
         for group in optimizer.param_groups:
-            group["lr"] = policy.learning_rate
+            group["lr"] = rate
         stage.net.train()
-        out = stage.net(_to_tensor(x, stage.device))
-        loss = torch.mean(torch.abs(out - _to_tensor(father, stage.device)))
+        with torch.autocast(stage.device.type, dtype=torch.bfloat16, enabled=low_precision):
+            out = stage.net(_to_tensor(x, stage.device))
+        loss = torch.mean(torch.abs(out.float() - _to_tensor(father, stage.device)))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -158,14 +162,16 @@ def _train_stage(
             stage.net.eval()
             test_iters.append(iteration)
             test_errors.append(stage.reconstruction_error(image))
-        policy.update(iteration, test_iters, test_errors)
+        if config.learning_rate_schedule == "reference":
+            policy.update(iteration, test_iters, test_errors)
         if progress is not None:
             progress.update(1)
             if iteration % 20 == 0:
-                progress.set_postfix(
-                    loss=f"{losses[-1]:.4f}", lr=f"{policy.learning_rate:.0e}", refresh=False
-                )
-        if policy.learning_rate < config.min_learning_rate:
+                progress.set_postfix(loss=f"{losses[-1]:.4f}", lr=f"{rate:.0e}", refresh=False)
+        if (
+            config.learning_rate_schedule == "reference"
+            and policy.learning_rate < config.min_learning_rate
+        ):
             break
     return {
         "iterations": iteration + 1,
@@ -174,6 +180,15 @@ def _train_stage(
         "lr_decisions": policy.decisions,
         "loss_every_20": losses[::20],
     }
+
+
+def _scheduled_rate(config: ZSSRConfig, iteration: int, policy: LearningRatePolicy) -> float:
+    """The step's learning rate: the adaptive rule's, or the half-cosine fixed budget."""
+    if config.learning_rate_schedule == "reference":
+        return policy.learning_rate
+    progress = iteration / max(config.max_iters - 1, 1)
+    low, high = config.min_learning_rate, config.learning_rate
+    return low + 0.5 * (high - low) * (1.0 + math.cos(math.pi * progress))
 
 
 @torch.inference_mode()
