@@ -131,6 +131,8 @@ def _train_stage(
     losses: list[float] = []
     crop = _crop_size(config, image)
     low_precision = config.training_precision == "bf16"
+    layout = torch.channels_last if config.channels_last else torch.contiguous_format
+    stage.net.to(memory_format=layout)
     iteration = -1
     for iteration in range(config.max_iters):
         father = random_father(
@@ -152,7 +154,7 @@ def _train_stage(
             group["lr"] = rate
         stage.net.train()
         with torch.autocast(stage.device.type, dtype=torch.bfloat16, enabled=low_precision):
-            out = stage.net(_to_tensor(x, stage.device))
+            out = stage.net(_to_tensor(x, stage.device).contiguous(memory_format=layout))
         loss = torch.mean(torch.abs(out.float() - _to_tensor(father, stage.device)))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
