@@ -96,6 +96,7 @@ def run_unit(case: Case, method_text: str, seed: int, repeat: int, device: str =
     }
     seconds: dict = {}
     t0 = time.perf_counter()
+    cpu0 = time.process_time()
     if spec.base == "bicubic":
         sr = np.clip(imresize(lr, s), 0, 1)
     else:
@@ -133,6 +134,9 @@ def run_unit(case: Case, method_text: str, seed: int, repeat: int, device: str =
             versions=report["versions"],
         )
     seconds["total"] = time.perf_counter() - t0
+    # CPU seconds of this process: with one torch thread per unit, what the wall time would be
+    # on an otherwise idle machine (wall time grows when units share cores).
+    seconds["cpu"] = time.process_time() - cpu0
     row.update(psnr=psnr(sr, hr, scale=s), ssim=ssim(sr, hr, scale=s), seconds=seconds)
     return row
 

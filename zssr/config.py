@@ -196,13 +196,20 @@ PRESETS: dict[str, ZSSRConfig] = {
 }
 
 #: Training-budget overrides shared by the fast presets (deviations from the reference, each
-#: measured in docs/benchmarks.md): a fixed cosine-annealed budget instead of the adaptive rule,
-#: and fewer reconstruction-error tests (they only feed the rule and the report).
+#: measured in docs/benchmarks.md): a fixed cosine-annealed budget instead of the adaptive rule
+#: (1800 steps vs 900-3000), bf16 arithmetic in NHWC layout, 96-pixel crops (0.56x the pixels
+#: per step), and few reconstruction-error tests (they only feed the rule and the report).
+#: Chosen on BSD100 images outside the benchmark list (97033, 89072, 86016; Table-2 kernels):
+#: at a similar cost 800x128 px and 1800x80 px steps did no better than 1200x96, and quality
+#: grew with the step count (97033: 27.13 dB at 1200 steps, 27.33 at 2000, faithful 27.38).
 FAST_TRAINING: dict = {
     "learning_rate_schedule": "cosine",
-    "max_iters": 300,
+    "max_iters": 1800,
     "min_learning_rate": 1e-5,
-    "run_test_every": 100,
+    "crop_size": 96,
+    "training_precision": "bf16",
+    "channels_last": True,
+    "run_test_every": 300,
 }
 PRESETS["fast"] = replace(PRESETS["ideal"], name="fast", **FAST_TRAINING)
 PRESETS["given-kernel-fast"] = replace(
