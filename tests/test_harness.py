@@ -182,3 +182,20 @@ def test_rejected_estimate_runs_exactly_zssr_bicubic(hr_dir, tmp_path, monkeypat
     assert est["estimation"]["fallback_to_bicubic"]
     assert est["estimation"]["fallback_preset"] == "ideal"
     assert est["psnr"] == bic["psnr"] and est["settings"] == bic["settings"]
+
+
+def test_repeats_are_distinct_units_and_the_table_reports_their_spread(hr_dir, tmp_path):
+    method = TINY.replace("max_iters=3", "max_iters=30")  # enough training to tell seeds apart
+    table = run_benchmark(
+        "ideal", hr_dir, tmp_path, methods=[method], scale=2, repeats=2, set_name="set5", log=quiet
+    )
+    rows = ResultsStore(tmp_path / "results.jsonl").rows
+    assert sorted((r["image"], r["repeat"]) for r in rows) == [
+        (f"img{i}", k) for i in range(3) for k in range(2)
+    ]
+    by_image = {}
+    for r in rows:
+        by_image.setdefault(r["image"], []).append(r["psnr"])
+    assert any(a != b for a, b in by_image.values())  # each repeat has its own seed
+    line = next(ln for ln in table.read_text().splitlines() if ln.startswith(f"| {method}"))
+    assert "±" in line and "| 3/3 | 2 |" in line

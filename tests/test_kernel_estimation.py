@@ -186,6 +186,18 @@ def test_aliasing_kernel_is_flagged_or_harmless(coffee_hr):
         assert lr_reproduction_psnr(hr, est, lr, 2) >= lr_reproduction_psnr(hr, bic, lr, 2)
 
 
+def test_aliasing_kernel_costs_the_4x4_option_little(coffee_hr):
+    """The 4x4 option with its lower trust margin (0.04) trusts this aliasing case (fit gain
+    ~0.06) and reproduces the LR ~1.4 dB worse than bicubic: the known price of the option,
+    bounded here (docs/kernel-estimation-results.md). One reason 5x5 stays the default."""
+    true = anisotropic_gaussian(11, (0.08, 1.57), 0.3)
+    hr, lr = _degrade(coffee_hr, true, 2)
+    est, rep = estimate_kernel(lr, 2, config=dataclasses.replace(FAST, patch_size=4))
+    bic = bicubic_kernel(2)
+    if rep["trustworthy"]:
+        assert lr_reproduction_psnr(hr, est, lr, 2) >= lr_reproduction_psnr(hr, bic, lr, 2) - 2.0
+
+
 def test_flipping_the_image_flips_the_kernel(astronaut_hr):
     true = anisotropic_gaussian(11, (3.0, 0.8), 0.5)
     _, lr = _degrade(astronaut_hr, true, 2)
@@ -240,7 +252,8 @@ def test_x4_composed_and_direct(astronaut_hr):
     k2_est = np.array(rep["kernel_x2"])
     assert k2_est.shape == (13, 13) and abs(k2_est.sum() - 1) < 1e-9
     composed = embed_centred(compose_kernels(k2_est, k2_est, 2), 25)
-    np.testing.assert_allclose(est, composed, atol=1e-4)
+    # Up to the final re-centring, which may move ~1e-4 of mass at the support's edge.
+    np.testing.assert_allclose(est, composed, atol=5e-4)
     np.testing.assert_allclose(center_of_mass(est), [convention_centre(25, 4)] * 2, atol=1e-6)
     assert lr_reproduction_psnr(hr, est, lr, 4) > lr_reproduction_psnr(hr, bicubic_kernel(4), lr, 4)
     direct, rep_d = estimate_kernel(lr, 4, config=dataclasses.replace(cfg, x4_mode="direct"))
@@ -317,7 +330,6 @@ def test_images_without_recurrence_are_not_trusted(kind):
 
 
 def test_trust_margin_defaults_to_the_value_calibrated_for_the_patch_size():
-    assert EstimatorConfig().resolved_trust_margin() == 0.04
-    assert EstimatorConfig(patch_size=5).resolved_trust_margin() == 0.08
+    assert EstimatorConfig().resolved_trust_margin() == 0.08
     assert EstimatorConfig(patch_size=4).resolved_trust_margin() == 0.04
     assert EstimatorConfig(patch_size=4, trust_margin=0.1).resolved_trust_margin() == 0.1
