@@ -503,7 +503,7 @@ def sr_cmd(
     """Super-resolve LR (an image or a folder of images) with ZSSR."""
     from blindsr.api import super_resolve
     from blindsr.image_io import IMAGE_SUFFIXES
-    from zssr.config import preset_config
+    from zssr.config import KERNEL_FREE_PRESET, preset_config
 
     s = parse_scale(scale)
     if threads is not None:
@@ -550,10 +550,18 @@ def sr_cmd(
         kernels = _load_kernels(_kernel_for(kernel_paths, src.stem), trust_kernel) or None
         if estimate_kernel:
             kernels = [_estimate_or_bicubic(image, int(s), seed)]
+        run_preset = preset
+        if (kernel_paths or estimate_kernel) and all(k is None for k in kernels or [None]):
+            # Every kernel fell back to bicubic: run what ZSSR[bicubic] runs.
+            run_preset = KERNEL_FREE_PRESET.get(preset, preset)
+            if run_preset != preset:
+                click.echo(
+                    f"bicubic kernel: using preset {run_preset} instead of {preset}", err=True
+                )
         if len(jobs) > 1:
             click.echo(f"[{index + 1}/{len(jobs)}] {src.name}", err=True)
         sr_img, rep = super_resolve(
-            image, s, kernels, preset, seed=seed, device=device, **overrides
+            image, s, kernels, run_preset, seed=seed, device=device, **overrides
         )
         write_image(
             dst, sr_img, bit_depth=depth if dst.suffix.lower() in (".png", ".tif", ".tiff") else 8

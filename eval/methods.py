@@ -36,8 +36,6 @@ BASE_METHODS = {
     "zssr-est": "given-kernel",
     "zssr-real": "real",
 }
-#: The preset a zssr-est unit runs when its estimate is rejected: the kernel-free counterpart.
-FALLBACK_PRESETS = {"given-kernel": "ideal", "given-kernel-fast": "fast"}
 
 
 @dataclass(frozen=True)
@@ -110,7 +108,9 @@ def run_unit(case: Case, method_text: str, seed: int, repeat: int, device: str =
         elif spec.base == "zssr-est":
             kernel, est_info = _estimate(lr, s, case, unit_seed(seed, repeat, case.name))
             if kernel is None:
-                preset = FALLBACK_PRESETS.get(preset, preset)
+                from zssr.config import KERNEL_FREE_PRESET
+
+                preset = KERNEL_FREE_PRESET.get(preset, preset)
                 est_info["fallback_preset"] = preset
             row["estimation"] = est_info
             seconds["estimate"] = est_info["seconds"]

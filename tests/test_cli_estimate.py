@@ -79,13 +79,18 @@ def test_sr_falls_back_to_bicubic_for_an_untrustworthy_kernel(tmp_path, rgb_imag
         2,
         "--kernel",
         tmp_path / "k.mat",
+        "--preset",
+        "given-kernel",
         "--report",
         tmp_path / "a.json",
         *FAST,
     )
     assert res.exit_code == 0, res.output
     assert "not trustworthy" in res.stderr
-    assert json.loads((tmp_path / "a.json").read_text())["stages"][0]["kernel"] is None
+    report = json.loads((tmp_path / "a.json").read_text())
+    assert report["stages"][0]["kernel"] is None
+    # With the bicubic kernel it runs what ZSSR[bicubic] runs (the kernel-free preset).
+    assert report["preset"] == "ideal" and "using preset ideal" in res.stderr
     res = run(
         "sr",
         lr,

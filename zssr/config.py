@@ -218,6 +218,12 @@ PRESETS["given-kernel-fast"] = replace(
 PRESETS["real-fast"] = replace(PRESETS["real"], name="real-fast", **FAST_TRAINING)
 
 
+#: The kernel-free counterpart of a kernel preset: what runs when an estimated kernel is
+#: rejected and the bicubic kernel is used instead (rotations and the geometric ensemble are
+#: valid again, as in ZSSR[bicubic]).
+KERNEL_FREE_PRESET: dict[str, str] = {"given-kernel": "ideal", "given-kernel-fast": "fast"}
+
+
 def preset_config(name: str) -> ZSSRConfig:
     """The named configuration; ``ValueError`` listing the names if unknown."""
     try:
