@@ -240,3 +240,54 @@ def test_gradual_schedule_and_config_resolution():
         ZSSRConfig(scale_factors=((1.5, 1.5),)).for_scale(2)
     real = preset_config("real")
     assert real.noise_std == 0.0125 and real.back_projection_iters == (0,)
+
+
+@pytest.mark.parametrize("scale", [(2.0, 2.0), (2.0, 1.5)])
+@pytest.mark.parametrize("with_kernel", [False, True])
+def test_device_sons_equal_host_sons(rgb_image, scale, with_kernel):
+    """The GPU path (son, upsampling on the device) equals the host path; checked on the CPU."""
+    from zssr.trainer import _Stage
+
+    kernel = None
+    if with_kernel:
+        kernel = shift_kernel(random_table2_kernel(np.random.default_rng(1), 2), scale)
+    father = rgb_image[:48, :45].copy()
+    cfg = ZSSRConfig()
+    pairs = [
+        _Stage(None, cfg, scale, kernel, torch.device("cpu"), None, device_sons=d).training_pair(
+            father
+        )
+        for d in (False, True)
+    ]
+    for host, dev in zip(*pairs):
+        assert host.shape == dev.shape
+        torch.testing.assert_close(dev, host, atol=2e-5, rtol=0)
+
+
+def test_torch_downscale_equals_numpy_downscale_in_float64(rgb_image):
+    from degradations.downscale import (
+        downscale_with_shifted_kernel,
+        downscale_with_shifted_kernel_torch,
+    )
+
+    k = shift_kernel(random_table2_kernel(np.random.default_rng(2), 2), 2)
+    img = rgb_image[:9, :14].astype(np.float64)  # smaller than the kernel: repeated reflection
+    ours = downscale_with_shifted_kernel_torch(torch.from_numpy(img.transpose(2, 0, 1))[None], k, 2)
+    np.testing.assert_allclose(
+        ours[0].numpy().transpose(1, 2, 0), downscale_with_shifted_kernel(img, k, 2), atol=1e-6
+    )
+
+
+def test_device_sons_noise_is_seeded(rgb_image):
+    from zssr.trainer import _Stage
+
+    cfg = ZSSRConfig(noise_std=0.05)
+    father = rgb_image[:32, :32].copy()
+
+    def pair(seed):
+        rng = np.random.default_rng(seed)
+        st = _Stage(None, cfg, (2.0, 2.0), None, torch.device("cpu"), rng, device_sons=True)
+        return st.training_pair(father)[0]
+
+    torch.testing.assert_close(pair(0), pair(0))
+    assert (pair(0) - pair(1)).abs().max() > 0.01
