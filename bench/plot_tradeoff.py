@@ -38,6 +38,7 @@ def main() -> None:
     ap.add_argument("--baseline", required=True)
     ap.add_argument("--labels", help="';'-separated short labels, same order as --methods")
     ap.add_argument("-o", "--output")
+    ap.add_argument("--per-image", action="store_true", help="also print a per-image table")
     args = ap.parse_args()
     methods = [m for m in args.methods.split(";") if m]
     labels = args.labels.split(";") if args.labels else methods
@@ -64,6 +65,18 @@ def main() -> None:
         t, p = stats(method)
         points.append((label, t, p))
         print(f"| {label} | {t:.0f} | x{base_t / t:.1f} | {p:.2f} | {p - base_p:+.2f} |")
+    if args.per_image:
+        print()
+        head = " | ".join(f"{label} PSNR / s / iters" for label in labels)
+        print(f"| image | {head} |")
+        print("|---|" + "---|" * len(labels))
+        for image in images:
+            cells = []
+            for method in methods:
+                r = rows[method][image]
+                its = sum(r.get("iterations") or [0])
+                cells.append(f"{r['psnr']:.2f} / {r['seconds']['total']:.0f} / {its}")
+            print(f"| {image} | " + " | ".join(cells) + " |")
     if args.output:
         import matplotlib
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import optimize, sparse
@@ -337,7 +337,13 @@ def _estimate_stage(
 
     problem = CrossScaleProblem(lum, alpha, size, config, rng)
     kernel, distances, starts, best = _run_starts(problem, config, report)
+    check = config.resolved_check_patch_size()
+    if check != config.patch_size:
+        # Judge the estimate on a problem built with the self-check's patch size.
+        problem = CrossScaleProblem(lum, alpha, size, replace(config, patch_size=check), rng)
+        distances = problem.nearest_distances(kernel)
     confidence = assess_confidence(fit_gain(problem, distances), config)
+    confidence["check_patch_size"] = check
     stage = {
         "alpha": alpha,
         "size": size,
