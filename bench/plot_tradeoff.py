@@ -39,6 +39,13 @@ def main() -> None:
     ap.add_argument("--labels", help="';'-separated short labels, same order as --methods")
     ap.add_argument("-o", "--output")
     ap.add_argument("--per-image", action="store_true", help="also print a per-image table")
+    ap.add_argument(
+        "--x",
+        choices=("seconds", "pixels"),
+        default="seconds",
+        help="x axis: wall seconds, or training pixels (iterations x crop^2, from the settings; "
+        "independent of machine load)",
+    )
     args = ap.parse_args()
     methods = [m for m in args.methods.split(";") if m]
     labels = args.labels.split(";") if args.labels else methods
@@ -50,20 +57,26 @@ def main() -> None:
     if not images:
         raise SystemExit("no image was finished by every method")
 
+    def cost(row: dict) -> float:
+        if args.x == "seconds":
+            return row["seconds"]["total"]
+        return sum(row["iterations"]) * row["settings"]["crop_size"] ** 2 / 1e6
+
     def stats(method: str) -> tuple[float, float]:
         return (
-            float(np.mean([rows[method][i]["seconds"]["total"] for i in images])),
+            float(np.mean([cost(rows[method][i]) for i in images])),
             float(np.mean([rows[method][i]["psnr"] for i in images])),
         )
 
     base_t, base_p = stats(args.baseline)
     print(f"{len(images)} images: {', '.join(images)}")
-    print("| setting | mean s / image | speed-up | mean PSNR | vs baseline |")
+    unit = "s" if args.x == "seconds" else "Mpx trained"
+    print(f"| setting | mean {unit} / image | speed-up | mean PSNR | vs baseline |")
     print("|---|---|---|---|---|")
     points = []
     for method, label in zip(methods, labels):
         t, p = stats(method)
-        points.append((label, t, p))
+        points.append((label, t, p, method == args.baseline))
         print(f"| {label} | {t:.0f} | x{base_t / t:.1f} | {p:.2f} | {p - base_p:+.2f} |")
     if args.per_image:
         print()
@@ -84,11 +97,18 @@ def main() -> None:
         import matplotlib.pyplot as plt
 
         fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=120)
-        for label, t, p in points:
-            ax.plot(t, p, "o", color="tab:blue" if label != args.baseline else "tab:red")
+        for label, t, p, is_base in points:
+            ax.plot(t, p, "o", color="tab:red" if is_base else "tab:blue")
             ax.annotate(label, (t, p), textcoords="offset points", xytext=(5, 4), fontsize=8)
+        ys = [p for _, _, p, _ in points]
+        mid, half = (max(ys) + min(ys)) / 2, max((max(ys) - min(ys)) / 2 + 0.1, 0.3)
+        ax.set_ylim(mid - half, mid + half)  # never magnify hundredths of a dB into a slope
         ax.set_xscale("log")
-        ax.set_xlabel("mean wall seconds per image (log)")
+        ax.set_xlabel(
+            "mean wall seconds per image (log)"
+            if args.x == "seconds"
+            else "training pixels per image, Mpx (log)"
+        )
         ax.set_ylabel("mean PSNR-Y (dB)")
         ax.set_title(f"ZSSR time vs quality, {len(images)} images")
         ax.grid(True, which="both", alpha=0.3)

@@ -626,6 +626,11 @@ def sr_cmd(
     "--device", default="cpu", show_default=True, type=click.Choice(["auto", "cpu", "cuda"])
 )
 @click.option("--kernel-size", type=click.IntRange(3), help="table2 kernel size (default 11).")
+@click.option(
+    "--tables-only",
+    is_flag=True,
+    help="Run nothing; rewrite OUT/table.md etc. from the finished units of these methods.",
+)
 @user_errors
 def bench_cmd(
     protocol: str,
@@ -641,6 +646,7 @@ def bench_cmd(
     ray_address: str | None,
     device: str,
     kernel_size: int | None,
+    tables_only: bool,
 ) -> None:
     """Reproduce a paper table on a folder of HR images (resumable)."""
     from eval.harness import run_benchmark
@@ -667,6 +673,7 @@ def bench_cmd(
         ray_address=ray_address,
         device=device,
         kernel_size=kernel_size,
+        tables_only=tables_only,
         log=lambda m: click.echo(m, err=True),
     )
     click.echo(table.read_text().rstrip())

@@ -131,9 +131,14 @@ def run_benchmark(
     device: str = "cpu",
     kernel_size: int | None = None,
     set_name: str | None = None,
+    tables_only: bool = False,
     log: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
 ) -> Path:
-    """Run (or resume) a benchmark; returns the path of ``table.md``."""
+    """Run (or resume) a benchmark; returns the path of ``table.md``.
+
+    ``tables_only``: run nothing, only rewrite the tables from the finished units (a method's
+    row then says how many images it has finished).
+    """
     for m in methods:
         parse_method(m)  # fail fast on a typo, before any long work
     out = Path(out)
@@ -161,6 +166,9 @@ def run_benchmark(
         f"{protocol} x{scale}: {len(cases)} images x {len(methods)} methods x {repeats} repeats "
         f"= {total} units, {total - len(units)} already done, {len(units)} to run"
     )
+    if tables_only:
+        log(f"--tables-only: {len(units)} unfinished units not run")
+        units = []
     start = time.perf_counter()
     finished = 0
 

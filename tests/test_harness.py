@@ -199,3 +199,13 @@ def test_repeats_are_distinct_units_and_the_table_reports_their_spread(hr_dir, t
     assert any(a != b for a, b in by_image.values())  # each repeat has its own seed
     line = next(ln for ln in table.read_text().splitlines() if ln.startswith(f"| {method}"))
     assert "±" in line and "| 3/3 | 2 |" in line
+
+
+def test_tables_only_runs_nothing_and_reports_partial_methods(hr_dir, tmp_path):
+    run_benchmark("ideal", hr_dir, tmp_path, methods=["bicubic"], scale=2, log=quiet)
+    table = run_benchmark(
+        "ideal", hr_dir, tmp_path, methods=["bicubic", TINY], scale=2, tables_only=True, log=quiet
+    )
+    assert len(ResultsStore(tmp_path / "results.jsonl").rows) == 3
+    text = table.read_text()
+    assert "| bicubic |" in text and TINY not in text
