@@ -3,7 +3,8 @@
 Paper-faithful where the paper (as recalled in kernel-estimation.md §1) fixes a value: a delta
 start, about 15 iterations, a Parzen likelihood over nearest neighbours and a smoothness prior.
 One measured deviation: the kernel is fitted with 4x4 patches instead of the paper's "about
-5x5" and judged by the self-check with 5x5 patches (``patch_size``, ``check_patch_size``). The other values are toolkit choices; each field says why it has its value.
+5x5" and judged by the self-check with 5x5 patches (``patch_size``, ``check_patch_size``).
+The other values are toolkit choices; each field says why it has its value.
 "Measured" refers to the tuning runs in docs/kernel-estimation-results.md (BSD100 images that
 are not in the benchmark list, kernels from another protocol seed).
 """
