@@ -71,7 +71,8 @@ def main() -> None:
     base_t, base_p = stats(args.baseline)
     print(f"{len(images)} images: {', '.join(images)}")
     unit = "s" if args.x == "seconds" else "Mpx trained"
-    print(f"| setting | mean {unit} / image | speed-up | mean PSNR | vs baseline |")
+    ratio = "speed-up" if args.x == "seconds" else "fewer pixels"
+    print(f"| setting | mean {unit} / image | {ratio} | mean PSNR | vs baseline |")
     print("|---|---|---|---|---|")
     points = []
     for method, label in zip(methods, labels):
