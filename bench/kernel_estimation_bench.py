@@ -52,6 +52,7 @@ from blindsr.kernel_io import write_kernel_picture  # noqa: E402
 from degradations import compose_kernels, downscale, modcrop  # noqa: E402
 from degradations.kernels import (  # noqa: E402
     bicubic_kernel,
+    effective_area,
     kernel_seed,
     random_div2krk_kernel,
     random_table2_kernel,
@@ -113,6 +114,9 @@ def run_case(hr, name, protocol, seed, config, pictures: Path | None) -> dict:
         "kernel_l2_bicubic": err_bic["l2"],
         "kernel_psnr_est": err_est["psnr"],
         "kernel_psnr_bicubic": err_bic["psnr"],
+        "area_est": effective_area(k_est),
+        "area_bicubic": effective_area(k_bic),
+        "area_true": effective_area(k_true),
         "trustworthy": rep["trustworthy"],
         "fit_gain": rep["confidence"]["relative_gain"],
         "win_rate": rep["confidence"]["win_rate"],

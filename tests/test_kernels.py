@@ -3,8 +3,10 @@ import pytest
 
 from degradations import compose_kernels, downscale, modcrop
 from degradations.kernels import (
+    anisotropic_gaussian,
     bicubic_kernel,
     center_of_mass,
+    effective_area,
     kernel_seed,
     random_div2krk_kernel,
     random_table2_kernel,
@@ -64,3 +66,16 @@ def test_bicubic_kernel_is_normalised_and_centred():
 def test_bicubic_kernel_rejects_scale_one():
     with pytest.raises(ValueError):
         bicubic_kernel(1)
+
+
+def test_effective_area_of_gaussians_is_closed_form_and_orientation_free():
+    # A sampled Gaussian on a large grid has sum(k^2) = 1 / (4 pi sqrt(l1 l2)).
+    for variances, theta in [((1.0, 1.0), 0.0), ((0.8, 3.0), 0.4), ((3.0, 0.8), 1.9)]:
+        k = anisotropic_gaussian(31, variances, theta)
+        expected = 4 * np.pi * np.sqrt(variances[0] * variances[1])
+        assert effective_area(k) == pytest.approx(expected, rel=1e-3)
+    assert effective_area(np.pad(np.ones((1, 1)), 3)) == pytest.approx(1.0)
+    # Bicubic x2 blurs like a Gaussian of variance ~0.5 px^2 per axis (area 4 pi 0.5).
+    assert effective_area(bicubic_kernel(2)) == pytest.approx(2 * np.pi, rel=0.05)
+    with pytest.raises(ValueError, match="kernel"):
+        effective_area(np.zeros((3, 3)))
