@@ -254,7 +254,7 @@ def test_device_sons_equal_host_sons(rgb_image, scale, with_kernel):
     father = rgb_image[:48, :45].copy()
     cfg = ZSSRConfig()
     pairs = [
-        _Stage(None, cfg, scale, kernel, torch.device("cpu"), None, device_sons=d).training_pair(
+        _Stage(None, cfg, scale, kernel, torch.device("cpu"), None, on_device=d).training_pair(
             father
         )
         for d in (False, True)
@@ -286,8 +286,76 @@ def test_device_sons_noise_is_seeded(rgb_image):
 
     def pair(seed):
         rng = np.random.default_rng(seed)
-        st = _Stage(None, cfg, (2.0, 2.0), None, torch.device("cpu"), rng, device_sons=True)
+        st = _Stage(None, cfg, (2.0, 2.0), None, torch.device("cpu"), rng, on_device=True)
         return st.training_pair(father)[0]
 
     torch.testing.assert_close(pair(0), pair(0))
     assert (pair(0) - pair(1)).abs().max() > 0.01
+
+
+def test_torch_ensemble_transforms_equal_numpy_ones(rgb_image):
+    from zssr.ensemble import (
+        forward_transform_torch,
+        inverse_transform_torch,
+        median_fuse_torch,
+    )
+
+    x = rgb_image[:7, :10]
+    t = torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)))[None]
+    for k in range(8):
+        fwd = forward_transform_torch(t, k)
+        np.testing.assert_array_equal(fwd[0].permute(1, 2, 0).numpy(), forward_transform(x, k))
+        np.testing.assert_array_equal(
+            inverse_transform_torch(fwd, k)[0].permute(1, 2, 0).numpy(), x
+        )
+    gen = torch.Generator().manual_seed(0)
+    outputs = [torch.rand(1, 3, 5, 6, generator=gen) for _ in range(8)]
+    for n in (7, 8):  # odd: the middle value; even: the mean of the two middle values
+        ours = median_fuse_torch(outputs[:n])[0].permute(1, 2, 0).numpy()
+        ref = median_fuse([o[0].permute(1, 2, 0).numpy() for o in outputs[:n]])
+        np.testing.assert_allclose(ours, ref, atol=1e-7)
+
+
+@pytest.mark.parametrize("with_kernel", [False, True])
+def test_device_inference_equals_host_inference(rgb_image, with_kernel):
+    """The GPU path of inference (ensemble, median, back-projection, reconstruction tests on
+    the device) equals the host path; checked on the CPU with a small random net."""
+    from zssr.trainer import _infer_stage, _Stage
+
+    scale = (2.0, 2.0)
+    kernel = None
+    if with_kernel:
+        kernel = shift_kernel(random_table2_kernel(np.random.default_rng(3), 2), scale)
+    image = rgb_image[:30, :26].copy()
+    net = ZSSRNet(3, width=8, depth=3, generator=torch.Generator().manual_seed(0)).eval()
+    cfg = ZSSRConfig(tile_size=16)  # tiled on both paths
+    host, dev = (
+        _Stage(net, cfg, scale, kernel, torch.device("cpu"), None, on_device=d)
+        for d in (False, True)
+    )
+    np.testing.assert_allclose(
+        _infer_stage(dev, image, 2), _infer_stage(host, image, 2), atol=2e-5, rtol=0
+    )
+    assert dev.reconstruction_error(image) == pytest.approx(
+        host.reconstruction_error(image), rel=1e-4
+    )
+    sr = _infer_stage(host, image, 2)
+    assert sr.shape == (60, 52, 3)
+
+
+def test_torch_back_projection_equals_numpy_one(rgb_image):
+    from zssr.back_projection import back_project_torch
+
+    k = shift_kernel(random_table2_kernel(np.random.default_rng(4), 2), 2)
+    lr = rgb_image[:15, :12].copy()
+    sr = imresize(lr, 2).clip(0, 1) * 0.9
+    for kernel in (None, k):
+        ours = back_project_torch(
+            torch.from_numpy(sr.transpose(2, 0, 1).copy())[None],
+            torch.from_numpy(lr.transpose(2, 0, 1).copy())[None],
+            kernel,
+            (2.0, 2.0),
+            3,
+        )
+        ref = back_project(sr, lr, kernel, (2.0, 2.0), 3)
+        np.testing.assert_allclose(ours[0].permute(1, 2, 0).numpy(), ref, atol=2e-5)

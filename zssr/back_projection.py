@@ -2,16 +2,21 @@
 
 ``y <- clip(y + imresize(I - D(y), s), 0, 1)`` where ``D`` downscales with the stage's kernel (or
 MATLAB bicubic) to exactly the input size and the error is upsampled with MATLAB bicubic.
+:func:`back_project_torch` is the same on ``N x C x H x W`` tensors, on their device.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 
-from degradations.downscale import downscale_with_shifted_kernel
-from degradations.resize import imresize
+from degradations.downscale import (
+    downscale_with_shifted_kernel,
+    downscale_with_shifted_kernel_torch,
+)
+from degradations.resize import imresize, imresize_torch
 
-__all__ = ["degrade_to", "back_project"]
+__all__ = ["degrade_to", "back_project", "back_project_torch"]
 
 
 def degrade_to(
@@ -38,4 +43,26 @@ def back_project(
     for _ in range(iterations):
         residual = lr - degrade_to(y, shifted_kernel, scale, lr.shape[:2])
         y = np.clip(y + imresize(residual, scale, output_shape=y.shape[:2]), 0.0, 1.0)
+    return y
+
+
+def back_project_torch(
+    sr: torch.Tensor,
+    lr: torch.Tensor,
+    shifted_kernel: np.ndarray | None,
+    scale: tuple[float, float],
+    iterations: int,
+) -> torch.Tensor:
+    """:func:`back_project` for ``N x C x H x W`` tensors (same operators, on their device)."""
+    y = sr
+    out_shape = (int(lr.shape[-2]), int(lr.shape[-1]))
+    for _ in range(iterations):
+        if shifted_kernel is None:
+            low = imresize_torch(y, (1.0 / scale[0], 1.0 / scale[1]), output_shape=out_shape)
+        else:
+            low = downscale_with_shifted_kernel_torch(
+                y, shifted_kernel, scale, output_shape=out_shape
+            )
+        up = imresize_torch(lr - low, scale, output_shape=(int(y.shape[-2]), int(y.shape[-1])))
+        y = (y + up).clamp(0.0, 1.0)
     return y

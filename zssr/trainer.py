@@ -27,9 +27,17 @@ from degradations.downscale import (
 from degradations.kernels import shift_kernel
 from degradations.resize import imresize, imresize_torch, output_shape_for
 from zssr.augment import random_father
-from zssr.back_projection import back_project
+from zssr.back_projection import back_project, back_project_torch
 from zssr.config import ZSSRConfig
-from zssr.ensemble import ensemble_indices, forward_transform, inverse_transform, median_fuse
+from zssr.ensemble import (
+    ensemble_indices,
+    forward_transform,
+    forward_transform_torch,
+    inverse_transform,
+    inverse_transform_torch,
+    median_fuse,
+    median_fuse_torch,
+)
 from zssr.lr_policy import LearningRatePolicy
 from zssr.network import ZSSRNet
 from zssr.tiling import forward_tiled
@@ -73,22 +81,23 @@ class _Stage:
         device: torch.device,
         rng: np.random.Generator,
         *,
-        device_sons: bool = False,
+        on_device: bool = False,
     ) -> None:
         self.net, self.config, self.scale = net, config, scale
         self.kernel, self.device, self.rng = shifted_kernel, device, rng
-        # On a GPU the son, its noise and its upsampling are computed on the device from the
-        # father crop, so only the (small) augmented father crosses the bus each step. On the
-        # CPU the numpy path is used (float64 FFT correlation, the reference for the tests).
-        self.device_sons = device_sons
+        # On a GPU the sons, their noise and upsampling, the reconstruction tests, the ensemble
+        # and back-projection all run on the device, so only the (small) augmented father
+        # crosses the bus each step and the input once per test and at inference. On the CPU
+        # the numpy path is used (float64 FFT correlation, the reference for the tests).
+        self.on_device = on_device
         self.noise_gen = None
-        if device_sons and config.noise_std > 0:
+        if on_device and config.noise_std > 0:
             seed = int(rng.integers(2**62))
             self.noise_gen = torch.Generator(device=device).manual_seed(seed)
 
     def training_pair(self, father: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         """``(network input, target)`` tensors on the device for one father crop."""
-        if not self.device_sons:
+        if not self.on_device:
             x = self.interpolate(self.son(father), father.shape[:2])
             return _to_tensor(x, self.device), _to_tensor(father, self.device)
         target = _to_tensor(father, self.device)
@@ -126,8 +135,19 @@ class _Stage:
         y = forward_tiled(self.net, x, tile=self.config.tile_size, radius=self.net.receptive_radius)
         return np.clip(_to_numpy(y), 0.0, 1.0)
 
+    @torch.inference_mode()
+    def predict_tensor(self, upsampled: torch.Tensor) -> torch.Tensor:
+        y = forward_tiled(
+            self.net, upsampled, tile=self.config.tile_size, radius=self.net.receptive_radius
+        )
+        return y.clamp(0.0, 1.0)
+
     def reconstruction_error(self, image: np.ndarray) -> float:
         """MSE of the net's reconstruction of the whole input from its own son ([0, 1] units)."""
+        if self.on_device:
+            with torch.inference_mode():
+                x, target = self.training_pair(image)
+                return float(torch.mean((target - self.predict_tensor(x)) ** 2))
         rebuilt = self.predict(self.interpolate(self.son(image), image.shape[:2]))
         return float(np.mean((image - rebuilt) ** 2))
 
@@ -228,6 +248,8 @@ def _scheduled_rate(config: ZSSRConfig, iteration: int, policy: LearningRatePoli
 @torch.inference_mode()
 def _infer_stage(stage: _Stage, image: np.ndarray, bp_iters: int) -> np.ndarray:
     stage.net.eval()
+    if stage.on_device:
+        return _infer_stage_on_device(stage, image, bp_iters)
     outputs = []
     for k in ensemble_indices(stage.config.output_flip, stage.scale):
         x = forward_transform(image, k)
@@ -235,6 +257,18 @@ def _infer_stage(stage: _Stage, image: np.ndarray, bp_iters: int) -> np.ndarray:
         outputs.append(back_project(y, image, stage.kernel, stage.scale, bp_iters))
     fused = median_fuse(outputs)
     return back_project(fused, image, stage.kernel, stage.scale, bp_iters)
+
+
+def _infer_stage_on_device(stage: _Stage, image: np.ndarray, bp_iters: int) -> np.ndarray:
+    """:func:`_infer_stage` with every tensor on ``stage.device`` (one copy in, one out)."""
+    lr = _to_tensor(image, stage.device)
+    outputs = []
+    for k in ensemble_indices(stage.config.output_flip, stage.scale):
+        x = imresize_torch(forward_transform_torch(lr, k), stage.scale)
+        y = inverse_transform_torch(stage.predict_tensor(x), k)
+        outputs.append(back_project_torch(y, lr, stage.kernel, stage.scale, bp_iters))
+    fused = median_fuse_torch(outputs)
+    return _to_numpy(back_project_torch(fused, lr, stage.kernel, stage.scale, bp_iters))
 
 
 def run_zssr(
@@ -294,7 +328,7 @@ def run_zssr(
         if index and config.init_net_for_each_sf:
             net = new_net()
         shifted = None if kernel is None else shift_kernel(kernel, scale).astype(np.float64)
-        stage = _Stage(net, config, scale, shifted, dev, rng, device_sons=dev.type != "cpu")
+        stage = _Stage(net, config, scale, shifted, dev, rng, on_device=dev.type != "cpu")
         optimizer = torch.optim.Adam(net.parameters(), lr=config.learning_rate)
         max_scale = base_scales[-1]
         bar = None
