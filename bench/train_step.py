@@ -6,6 +6,7 @@ so the printed ratios compare like with like:
 * ``plain fp32``: the textbook eager loop (one fixed random crop tensor, L1, Adam); no
   augmentation, no sons. The baseline.
 * ``plain fp32 channels_last``: the same with NHWC memory format.
+* ``plain fp32 fused Adam``: the baseline with ``Adam(fused=True)``.
 * ``plain bf16 autocast``: the same under ``torch.autocast(bfloat16)`` (fp32 weights).
 * with ``--compile``: ``torch.compile`` of the fp32 loop and of the bf16 NHWC loop (the fast
   presets' arithmetic); compile + warm-up is reported in wall seconds.
@@ -61,6 +62,7 @@ def plain_loop(
     channels_last: bool = False,
     bf16: bool = False,
     compile_net: bool = False,
+    fused_adam: bool = False,
 ) -> tuple[float, float]:
     """Steps/s of the eager loop, and the seconds spent before the timed steps (compile)."""
     gen = torch.Generator().manual_seed(0)
@@ -70,7 +72,7 @@ def plain_loop(
     if channels_last:
         net = net.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
-    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3, fused=True if fused_adam else None)
     model = torch.compile(net) if compile_net else net
 
     def step() -> torch.Tensor:
@@ -165,6 +167,8 @@ def main() -> None:
     rows.append(("plain fp32 (baseline)", base, ""))
     rate, _ = plain_loop(args.steps, device, channels_last=True)
     rows.append(("plain fp32 channels_last", rate, ""))
+    rate, _ = plain_loop(args.steps, device, fused_adam=True)
+    rows.append(("plain fp32 fused Adam", rate, "one kernel for the 8 weight tensors"))
     rate, _ = plain_loop(args.steps, device, bf16=True)
     rows.append(("plain bf16 autocast", rate, ""))
     if args.compile:
