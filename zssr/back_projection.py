@@ -16,19 +16,34 @@ from degradations.downscale import (
 )
 from degradations.resize import imresize, imresize_torch
 
-__all__ = ["degrade_to", "back_project", "back_project_torch"]
+__all__ = ["degrade_to", "degrade_to_torch", "back_project", "back_project_torch"]
 
 
 def degrade_to(
     image: np.ndarray,
     shifted_kernel: np.ndarray | None,
     scale: tuple[float, float],
-    output_shape: tuple[int, int],
+    output_shape: tuple[int, int] | None = None,
 ) -> np.ndarray:
-    """Downscale ``image`` by ``scale`` to ``output_shape`` with a centred kernel or bicubic."""
+    """Downscale ``image`` by ``scale`` with a centred kernel or MATLAB bicubic (the stage's
+    degradation: ZSSR's sons and back-projection); ``output_shape`` defaults to the operator's."""
     if shifted_kernel is None:
         return imresize(image, (1.0 / scale[0], 1.0 / scale[1]), output_shape=output_shape)
     return downscale_with_shifted_kernel(image, shifted_kernel, scale, output_shape=output_shape)
+
+
+def degrade_to_torch(
+    image: torch.Tensor,
+    shifted_kernel: np.ndarray | None,
+    scale: tuple[float, float],
+    output_shape: tuple[int, int] | None = None,
+) -> torch.Tensor:
+    """:func:`degrade_to` for ``N x C x H x W`` tensors, on their device."""
+    if shifted_kernel is None:
+        return imresize_torch(image, (1.0 / scale[0], 1.0 / scale[1]), output_shape=output_shape)
+    return downscale_with_shifted_kernel_torch(
+        image, shifted_kernel, scale, output_shape=output_shape
+    )
 
 
 def back_project(
@@ -57,12 +72,7 @@ def back_project_torch(
     y = sr
     out_shape = (int(lr.shape[-2]), int(lr.shape[-1]))
     for _ in range(iterations):
-        if shifted_kernel is None:
-            low = imresize_torch(y, (1.0 / scale[0], 1.0 / scale[1]), output_shape=out_shape)
-        else:
-            low = downscale_with_shifted_kernel_torch(
-                y, shifted_kernel, scale, output_shape=out_shape
-            )
-        up = imresize_torch(lr - low, scale, output_shape=(int(y.shape[-2]), int(y.shape[-1])))
+        residual = lr - degrade_to_torch(y, shifted_kernel, scale, out_shape)
+        up = imresize_torch(residual, scale, output_shape=(int(y.shape[-2]), int(y.shape[-1])))
         y = (y + up).clamp(0.0, 1.0)
     return y

@@ -20,14 +20,10 @@ from dataclasses import asdict
 import numpy as np
 import torch
 
-from degradations.downscale import (
-    downscale_with_shifted_kernel,
-    downscale_with_shifted_kernel_torch,
-)
 from degradations.kernels import shift_kernel
 from degradations.resize import imresize, imresize_torch, output_shape_for
 from zssr.augment import random_father
-from zssr.back_projection import back_project, back_project_torch
+from zssr.back_projection import back_project, back_project_torch, degrade_to, degrade_to_torch
 from zssr.config import ZSSRConfig
 from zssr.ensemble import (
     ensemble_indices,
@@ -101,11 +97,7 @@ class _Stage:
             x = self.interpolate(self.son(father), father.shape[:2])
             return _to_tensor(x, self.device), _to_tensor(father, self.device)
         target = _to_tensor(father, self.device)
-        sy, sx = self.scale
-        if self.kernel is None:
-            son = imresize_torch(target, (1.0 / sy, 1.0 / sx))
-        else:
-            son = downscale_with_shifted_kernel_torch(target, self.kernel, self.scale)
+        son = degrade_to_torch(target, self.kernel, self.scale)
         if self.config.noise_std > 0:
             noise = torch.randn(
                 son.shape, generator=self.noise_gen, device=self.device, dtype=son.dtype
@@ -115,11 +107,7 @@ class _Stage:
         return imresize_torch(son, self.scale, output_shape=father.shape[:2]), target
 
     def son(self, father: np.ndarray) -> np.ndarray:
-        sy, sx = self.scale
-        if self.kernel is None:
-            son = imresize(father, (1.0 / sy, 1.0 / sx))
-        else:
-            son = downscale_with_shifted_kernel(father, self.kernel, self.scale)
+        son = degrade_to(father, self.kernel, self.scale)
         if self.config.noise_std > 0:
             son = son + self.config.noise_std * self.rng.standard_normal(son.shape).astype(
                 np.float32
