@@ -589,7 +589,9 @@ def sr_cmd(
 
 # ----------------------------------------------------------------------------------------- bench
 @cli.command("bench", context_settings=CONTEXT)
-@click.argument("protocol", type=click.Choice(["ideal", "table2", "table3", "div2krk"]))
+@click.argument(
+    "protocol", type=click.Choice(["ideal", "table2", "table3", "table3-paper", "div2krk"])
+)
 @click.option(
     "--data-dir",
     type=click.Path(path_type=Path),

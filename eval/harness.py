@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.methods import parse_method, run_unit
-from eval.paper_numbers import PAPER
+from eval.paper_numbers import PAPER, TABLE3_PROJECT_PAGE
 from eval.protocols import Case, prepare_cases
 from eval.results_store import ResultsStore, unit_key
 
@@ -184,7 +184,9 @@ def run_benchmark(
         )
 
     _execute(units, store, workers=workers, ray_address=ray_address, device=device, on_done=on_done)
-    name = set_name or Path(data_dir).name.lower()
+    # table3-paper is BSD100 by definition, whatever the folder is called.
+    implied = "bsd100" if protocol == "table3-paper" else Path(data_dir).name.lower()
+    name = set_name or implied
     return write_tables(
         store.rows,
         out,
@@ -194,6 +196,28 @@ def run_benchmark(
         methods=methods,
         n_images=len(cases),
     )
+
+
+def _project_page_lines(by_method: dict[str, list[dict]], methods: list[str]) -> list[str]:
+    """Per image, the project page's bicubic / ZSSR numbers beside ours (repeat 0)."""
+    lines = [
+        "Per image, PSNR / SSIM (paper: ZSSR project page; ours: repeat 0):",
+        "",
+        "| image | img_NNN | degradation | paper bicubic | paper ZSSR | "
+        + " | ".join(methods)
+        + " |",
+        "|---|---|---|---|---|" + "---|" * len(methods),
+    ]
+    for name, (index, degradation, bic, zssr) in sorted(TABLE3_PROJECT_PAGE.items()):
+        cells = []
+        for method in methods:
+            rs = [r for r in by_method.get(method, []) if r["image"] == name and r["repeat"] == 0]
+            cells.append(f"{rs[0]['psnr']:.2f} / {rs[0]['ssim']:.4f}" if rs else "")
+        lines.append(
+            f"| {name} | {index:03d} | {degradation} | {bic[0]:.2f} / {bic[1]:.4f} | "
+            f"{zssr[0]:.2f} / {zssr[1]:.4f} | " + " | ".join(cells) + " |"
+        )
+    return lines
 
 
 def write_tables(
@@ -273,6 +297,8 @@ def write_tables(
                     else ""
                 )
             lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    if protocol == "table3-paper":
+        lines += ["", *_project_page_lines(by_method, methods)]
     table_md = out / "table.md"
     table_md.write_text("\n".join(lines) + "\n")
     buf = io.StringIO()

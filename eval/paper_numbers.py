@@ -6,7 +6,7 @@ names where there is a counterpart; other published rows keep their paper names.
 
 from __future__ import annotations
 
-__all__ = ["PAPER"]
+__all__ = ["PAPER", "TABLE3_PROJECT_PAGE"]
 
 PAPER: dict[tuple[str, str, int], dict[str, tuple[float, float]]] = {
     ("ideal", "set5", 2): {
@@ -30,5 +30,33 @@ PAPER: dict[tuple[str, str, int], dict[str, tuple[float, float]]] = {
         "zssr-est": (28.8118, 0.8306),
         "zssr-true": (29.6814, 0.8414),
     },
-    # Table 3: the paper's set means are not available (protocols.md §5).
+    # Table 3: the paper's set means are not available (protocols.md §5); the seven
+    # project-page images are, below.
+}
+
+#: The seven Table-3 images published per image on the ZSSR project page (protocols.md §5):
+#: BSDS id -> (SelfExSR ``img_NNN`` index, degradation, bicubic (psnr, ssim), ZSSR (psnr, ssim)).
+#: ``img_NNN`` is the NNN-th BSDS id in string order (1-based). The page does not say which
+#: degradation each image got; it was identified by re-making each LR with all three and
+#: matching the published bicubic values: JPEG q45 reproduces them to 0.01 dB / 0.0001, the
+#: noise types (other random draws) to 0.04 dB / 0.0013, and each other choice misses by
+#: >= 0.5 dB or >= 0.05 SSIM (docs/benchmarks.md, "Table 3 on the project page's images").
+TABLE3_PROJECT_PAGE: dict[str, tuple[int, str, tuple[float, float], tuple[float, float]]] = {
+    "3096": (67, "jpeg:45", (36.44, 0.9555), (37.80, 0.9696)),
+    "42049": (79, "jpeg:45", (29.73, 0.9044), (31.46, 0.9355)),
+    "182053": (34, "gaussian:0.05", (25.38, 0.6948), (26.25, 0.8253)),
+    "145086": (19, "jpeg:45", (25.79, 0.7097), (26.41, 0.7268)),
+    "24077": (49, "speckle:0.05", (28.27, 0.8974), (30.86, 0.9321)),
+    "300091": (62, "jpeg:45", (28.94, 0.7711), (29.26, 0.7784)),
+    "296059": (60, "gaussian:0.05", (29.44, 0.6763), (30.78, 0.7645)),
+}
+
+
+def _mean_pair(pairs: list[tuple[float, float]]) -> tuple[float, float]:
+    return (sum(p[0] for p in pairs) / len(pairs), sum(p[1] for p in pairs) / len(pairs))
+
+
+PAPER[("table3-paper", "bsd100", 2)] = {
+    "bicubic": _mean_pair([v[2] for v in TABLE3_PROJECT_PAGE.values()]),
+    "zssr-real": _mean_pair([v[3] for v in TABLE3_PROJECT_PAGE.values()]),
 }

@@ -5,6 +5,10 @@
   default), kernel seeded from ``(seed, image name)``; the true kernel is saved beside the LR.
 * ``table3``: bicubic x2 LR plus one degradation drawn per image (Gaussian sigma 0.05, speckle
   sigma 0.05 or JPEG q45, protocols.md §5); the choice is recorded per image.
+* ``table3-paper``: ``table3`` on the seven BSD100 images whose results the ZSSR project page
+  publishes, each with the degradation identified for it there
+  (``eval.paper_numbers.TABLE3_PROJECT_PAGE``), so that our numbers sit beside the paper's
+  image by image. The noise itself is our own draw.
 * ``div2krk``: an existing DIV2KRK folder (``gt/im_N.png``, ``lr_x2/im_N.png``,
   ``gt_k_x2/kernel_N.mat`` ...) is read as is, never regenerated.
 
@@ -30,10 +34,11 @@ from degradations import (
     modcrop,
 )
 from degradations.kernels import kernel_seed, random_table2_kernel
+from eval.paper_numbers import TABLE3_PROJECT_PAGE
 
 __all__ = ["Case", "PROTOCOLS", "prepare_cases", "list_images"]
 
-PROTOCOLS = ("ideal", "table2", "table3", "div2krk")
+PROTOCOLS = ("ideal", "table2", "table3", "table3-paper", "div2krk")
 TABLE3_DEGRADATIONS = ("gaussian:0.05", "speckle:0.05", "jpeg:45")
 
 
@@ -67,8 +72,13 @@ def _quantize(image: np.ndarray) -> np.ndarray:
     return (np.round(np.clip(image, 0, 1) * 255) / 255).astype(np.float32)
 
 
-def _degrade_table3(lr: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, str]:
-    choice = TABLE3_DEGRADATIONS[int(rng.integers(len(TABLE3_DEGRADATIONS)))]
+def _degrade_table3(
+    lr: np.ndarray, rng: np.random.Generator, choice: str | None = None
+) -> tuple[np.ndarray, str]:
+    # The draw is made even when the choice is imposed, so the noise that follows is the one
+    # ``table3`` would add had it drawn that choice.
+    drawn = TABLE3_DEGRADATIONS[int(rng.integers(len(TABLE3_DEGRADATIONS)))]
+    choice = drawn if choice is None else choice
     kind, value = choice.split(":")
     if kind == "gaussian":
         return add_gaussian_noise(lr, float(value), rng), choice
@@ -96,8 +106,9 @@ def _build_case(
         kernel_path = cache / "kernels" / f"{name}.mat"
         write_kernel(kernel_path, kernel)
         lr = downscale(hr, kernel, scale)
-    elif protocol == "table3":
-        lr, degradation = _degrade_table3(_quantize(downscale(hr, None, scale)), rng)
+    elif protocol in ("table3", "table3-paper"):
+        imposed = TABLE3_PROJECT_PAGE[name][1] if protocol == "table3-paper" else None
+        lr, degradation = _degrade_table3(_quantize(downscale(hr, None, scale)), rng, imposed)
     else:
         raise ValueError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
     write_image(lr_path, _quantize(lr))
@@ -146,9 +157,17 @@ def prepare_cases(
     """Build (or load from ``cache_root``) the cases of a protocol, in a fixed order."""
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
-    if protocol in ("table2", "table3") and scale != 2:
+    if protocol in ("table2", "table3", "table3-paper") and scale != 2:
         raise ValueError(f"the {protocol} protocol is defined at x2, got scale {scale}")
     paths = list_images(data_dir, protocol, scale)
+    if protocol == "table3-paper":
+        by_name = {p.stem: p for p in paths}
+        missing = [n for n in TABLE3_PROJECT_PAGE if n not in by_name]
+        if missing:
+            raise ValueError(
+                f"table3-paper needs the BSD100 images {', '.join(missing)}, not in {data_dir}"
+            )
+        paths = [by_name[n] for n in sorted(TABLE3_PROJECT_PAGE)]
     if images:
         by_name = {p.stem: p for p in paths}
         missing = [n for n in images if n not in by_name]

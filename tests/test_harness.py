@@ -13,6 +13,7 @@ from blindsr.image_io import write_image
 from blindsr.kernel_io import read_kernel
 from degradations.kernels import kernel_seed, random_table2_kernel
 from eval.harness import run_benchmark
+from eval.paper_numbers import TABLE3_PROJECT_PAGE
 from eval.protocols import prepare_cases
 from eval.results_store import ResultsStore
 
@@ -141,6 +142,33 @@ def test_unknown_method_fails_before_work(hr_dir, tmp_path):
 def test_table3_reports_each_degradation_type(hr_dir, tmp_path):
     table = run_benchmark("table3", hr_dir, tmp_path, methods=["bicubic"], scale=2, log=quiet)
     assert "per degradation type" in table.read_text()
+
+
+def test_table3_paper_imposes_the_published_degradations(tmp_path):
+    folder = tmp_path / "bsd"
+    folder.mkdir()
+    img = data.astronaut().astype(np.float32) / 255
+    for i, name in enumerate(sorted(TABLE3_PROJECT_PAGE)):
+        write_image(folder / f"{name}.png", img[20 * i : 20 * i + 40, 0:40])
+    cases = prepare_cases("table3-paper", folder, tmp_path / "c", scale=2)
+    assert [c.name for c in cases] == sorted(TABLE3_PROJECT_PAGE)
+    assert {c.name: c.degradation for c in cases} == {
+        k: v[1] for k, v in TABLE3_PROJECT_PAGE.items()
+    }
+    # Where table3's seeded draw picks the same degradation, the LR is the very same file.
+    t3 = {c.name: c for c in prepare_cases("table3", folder, tmp_path / "d", scale=2)}
+    same = [c for c in cases if t3[c.name].degradation == c.degradation]
+    assert same
+    for c in same:
+        assert open(c.lr_path, "rb").read() == open(t3[c.name].lr_path, "rb").read()
+    table = run_benchmark(
+        "table3-paper", folder, tmp_path / "out", methods=["bicubic"], scale=2, log=quiet
+    ).read_text()
+    assert "29.14 / 0.8013" in table  # the published bicubic mean over the seven images
+    assert "| 296059 | 060 | gaussian:0.05 | 29.44 / 0.6763 | 30.78 / 0.7645 |" in table
+    (folder / "3096.png").unlink()
+    with pytest.raises(ValueError, match="3096"):
+        prepare_cases("table3-paper", folder, tmp_path / "e", scale=2)
 
 
 def test_div2krk_layout_is_read_not_regenerated(tmp_path, rgb_image):
