@@ -38,9 +38,10 @@ PAPER: dict[tuple[str, str, int], dict[str, tuple[float, float]]] = {
 #: BSDS id -> (SelfExSR ``img_NNN`` index, degradation, bicubic (psnr, ssim), ZSSR (psnr, ssim)).
 #: ``img_NNN`` is the NNN-th BSDS id in string order (1-based). The page does not say which
 #: degradation each image got; it was identified by re-making each LR with all three and
-#: matching the published bicubic values: JPEG q45 reproduces them to 0.01 dB / 0.0001, the
-#: noise types (other random draws) to 0.04 dB / 0.0013, and each other choice misses by
-#: >= 0.5 dB or >= 0.05 SSIM (docs/benchmarks.md, "Table 3 on the project page's images").
+#: matching the published bicubic values (``bench/table3_identify.py``): the identified choice
+#: is within 0.03 dB / 0.003 SSIM of them (JPEG q45 exactly, the noise types up to their random
+#: draw), every other choice at least 0.023 SSIM away (docs/benchmarks.md, "Table 3 on the
+#: project page's seven images").
 TABLE3_PROJECT_PAGE: dict[str, tuple[int, str, tuple[float, float], tuple[float, float]]] = {
     "3096": (67, "jpeg:45", (36.44, 0.9555), (37.80, 0.9696)),
     "42049": (79, "jpeg:45", (29.73, 0.9044), (31.46, 0.9355)),
