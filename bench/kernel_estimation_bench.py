@@ -60,7 +60,8 @@ from degradations.kernels import (  # noqa: E402
 from eval.kernel_metrics import kernel_error, lr_reproduction_psnr  # noqa: E402
 from kernel_estimation import EstimatorConfig, estimate_kernel  # noqa: E402
 
-PROTOCOLS = ("table2-x2", "table2-x3", "div2krk-x2", "div2krk-x4")
+PROTOCOLS = ("table2-x2", "table2-x3", "div2krk-x2", "div2krk-x4", "bicubic-x2")
+DEFAULT_PROTOCOLS = PROTOCOLS[:4]
 
 
 def quantise(image: np.ndarray) -> np.ndarray:
@@ -70,7 +71,10 @@ def quantise(image: np.ndarray) -> np.ndarray:
 
 def make_case(hr: np.ndarray, name: str, protocol: str, seed: int) -> tuple:
     """Return ``(scale, hr_cropped, true_kernel, lr)`` for one protocol."""
-    if protocol.startswith("table2"):
+    if protocol == "bicubic-x2":
+        # The ideal case (Table 1): MATLAB imresize, whose SR kernel is bicubic_kernel(2).
+        k, scale = bicubic_kernel(2), 2
+    elif protocol.startswith("table2"):
         scale = int(protocol[-1])
         # x2 uses the benchmark seed of protocols.md §4; x3 a name-derived stream of its own.
         key = name if scale == 2 else f"{name}:x{scale}"
@@ -235,7 +239,9 @@ def main() -> None:
     ap.add_argument("--num-images", type=int, default=20, help="first N names in sorted order")
     ap.add_argument("--first", type=int, default=0, help="skip this many sorted names first")
     ap.add_argument("--seed", type=int, default=0, help="protocol seed of the kernels")
-    ap.add_argument("--protocols", default=",".join(PROTOCOLS), help=f"subset of {PROTOCOLS}")
+    ap.add_argument(
+        "--protocols", default=",".join(DEFAULT_PROTOCOLS), help=f"subset of {PROTOCOLS}"
+    )
     ap.add_argument(
         "--set",
         action="append",
