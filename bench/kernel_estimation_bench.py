@@ -59,6 +59,8 @@ from degradations.kernels import (  # noqa: E402
 )
 from eval.kernel_metrics import kernel_error, lr_reproduction_psnr  # noqa: E402
 from kernel_estimation import EstimatorConfig, estimate_kernel  # noqa: E402
+from kernel_estimation.patches import luminance  # noqa: E402
+from kernel_estimation.spectral_check import spectral_residual  # noqa: E402
 
 PROTOCOLS = ("table2-x2", "table2-x3", "div2krk-x2", "div2krk-x4", "bicubic-x2")
 DEFAULT_PROTOCOLS = PROTOCOLS[:4]
@@ -105,6 +107,13 @@ def run_case(hr, name, protocol, seed, config, pictures: Path | None) -> dict:
         write_kernel_picture(
             pictures / f"kernel_{protocol}_{name}.png", k_true, k_est, k_bic, cell=cell
         )
+    lum = luminance(lr)
+    spectral = {}
+    for which, k in (("est", k_est), ("bicubic", k_bic), ("true", k_true)):
+        try:
+            spectral[f"spectral_{which}"] = spectral_residual(lum, k, scale)
+        except ValueError:  # LR too small at this scale
+            spectral[f"spectral_{which}"] = None
     return {
         "image": name,
         "protocol": protocol,
@@ -127,6 +136,8 @@ def run_case(hr, name, protocol, seed, config, pictures: Path | None) -> dict:
         "iterations": rep["iterations"],
         "mode": rep["mode"],
         "time_s": seconds,
+        **spectral,
+        "kernel_est": np.round(k_est, 6).tolist(),
     }
 
 
