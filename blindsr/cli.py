@@ -90,6 +90,23 @@ def cli() -> None:
 
 
 # --------------------------------------------------------------------------------------- degrade
+class _NoiseStd(click.ParamType):
+    """A float >= 0 or the word ``auto``."""
+
+    name = "FLOAT|auto"
+
+    def convert(self, value, param, ctx):
+        if value == "auto" or isinstance(value, float):
+            return value
+        try:
+            number = float(value)
+        except ValueError:
+            self.fail(f"{value!r} is neither a number nor 'auto'", param, ctx)
+        if not (number >= 0 and number != float("inf")):
+            self.fail(f"{value!r} must be a finite number >= 0", param, ctx)
+        return number
+
+
 def _parse_noise(spec: str) -> tuple[str, float]:
     kind, _, value = spec.partition(":")
     if kind not in ("gaussian", "speckle", "jpeg") or not value:
@@ -457,7 +474,12 @@ def _kernel_for(kernel_paths: tuple[Path, ...], stem: str) -> list[Path]:
     "the most efficient on small machines; run several processes instead.",
 )
 @click.option("--max-iters", type=click.IntRange(1), help="Cap on training iterations per stage.")
-@click.option("--noise-std", type=click.FloatRange(0), help="Gaussian noise std on LR sons.")
+@click.option(
+    "--noise-std",
+    type=_NoiseStd(),
+    help="Gaussian noise std on LR sons ([0, 1] scale), or 'auto' to match the input's "
+    "estimated noise (for noisy inputs; not a reference setting).",
+)
 @click.option(
     "--back-projection/--no-back-projection",
     default=None,
@@ -494,7 +516,7 @@ def sr_cmd(
     device: str,
     threads: int | None,
     max_iters: int | None,
-    noise_std: float | None,
+    noise_std: float | str | None,
     back_projection: bool | None,
     settings: tuple[str, ...],
     report: Path | None,

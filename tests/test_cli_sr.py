@@ -102,3 +102,15 @@ def test_cli_preset_choices_are_the_zssr_presets():
     from zssr.config import PRESETS
 
     assert PRESET_NAMES == list(PRESETS)
+
+
+def test_sr_noise_std_auto_and_bad_values(tmp_path, rgb_image):
+    lr = write_image(tmp_path / "lr.png", rgb_image[:20, :20])
+    args = ["sr", lr, "-o", tmp_path / "sr.png", "--scale", 2, "--preset", "real", *FAST]
+    res = run(*args, "--noise-std", "auto", "--report", tmp_path / "r.json")
+    assert res.exit_code == 0, res.output
+    stage = json.loads((tmp_path / "r.json").read_text())["stages"][0]
+    assert stage["noise_std"] > 0 and "input_noise_std" in stage
+    for bad in ("loud", "-0.1", "inf"):
+        res = run(*args, "--noise-std", bad)
+        assert res.exit_code == 2 and "--noise-std" in res.output and "Traceback" not in res.output

@@ -286,7 +286,9 @@ def test_device_sons_noise_is_seeded(rgb_image):
 
     def pair(seed):
         rng = np.random.default_rng(seed)
-        st = _Stage(None, cfg, (2.0, 2.0), None, torch.device("cpu"), rng, on_device=True)
+        st = _Stage(
+            None, cfg, (2.0, 2.0), None, torch.device("cpu"), rng, noise_std=0.05, on_device=True
+        )
         return st.training_pair(father)[0]
 
     torch.testing.assert_close(pair(0), pair(0))
@@ -359,3 +361,30 @@ def test_torch_back_projection_equals_numpy_one(rgb_image):
         )
         ref = back_project(sr, lr, kernel, (2.0, 2.0), 3)
         np.testing.assert_allclose(ours[0].permute(1, 2, 0).numpy(), ref, atol=2e-5)
+
+
+def test_son_noise_auto_matches_the_input_noise():
+    from degradations.kernels import bicubic_kernel
+    from zssr.son_noise import operator_noise_gain, resolve_son_noise_std
+
+    # MATLAB bicubic x2 is correlation with bicubic_kernel(2) + subsampling: gain = its l2 norm.
+    closed_form = float(np.sqrt((bicubic_kernel(2) ** 2).sum()))
+    assert abs(operator_noise_gain(None, (2.0, 2.0)) - closed_form) < 0.01
+    assert abs(operator_noise_gain(None, (4.0, 4.0)) - closed_form / 2) < 0.01
+    flat = np.full((96, 96, 3), 0.5) + np.random.default_rng(3).normal(0, 0.05, (96, 96, 3))
+    added, info = resolve_son_noise_std("auto", flat, None, (2.0, 2.0))
+    # son noise = downscaled input noise (gain * sigma) + added, independent: total = sigma
+    total = np.hypot(info["operator_noise_gain"] * info["input_noise_std"], added)
+    assert abs(info["input_noise_std"] - 0.05) < 0.005 and abs(total - 0.05) < 0.005
+    assert resolve_son_noise_std(0.02, flat, None, (2.0, 2.0)) == (0.02, {})
+    with pytest.raises(ValueError, match="noise_std"):
+        ZSSRConfig(noise_std="loud")
+
+
+def test_super_resolve_reports_the_resolved_son_noise(rgb_image):
+    _, rep = super_resolve(
+        rgb_image[:20, :20], 2, preset="real", progress=False, noise_std="auto", **TINY
+    )
+    stage = rep["stages"][0]
+    assert rep["settings"]["noise_std"] == "auto"
+    assert stage["noise_std"] > 0 and stage["input_noise_std"] > 0

@@ -51,7 +51,8 @@ class ZSSRConfig:
     #: True: crops shrink to the image (min(crop_size, H), min(crop_size, W)).
     shrink_crop_to_image: bool = False
     #: Std of Gaussian noise added to LR sons ([0, 1] scale); the 'real' preset uses 0.0125.
-    noise_std: float = 0.0
+    #: ``'auto'``: match the sons' noise to the input's estimated noise (zssr/son_noise.py).
+    noise_std: float | str = 0.0
     init_net_for_each_sf: bool = False
     learning_rate: float = 1e-3
     learning_rate_change_ratio: float = 1.5
@@ -101,7 +102,12 @@ class ZSSRConfig:
         for name in ("max_iters", "width", "depth", "crop_size", "run_test_every", "tile_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.noise_std < 0 or not math.isfinite(self.noise_std):
+        if isinstance(self.noise_std, str):
+            if self.noise_std != "auto":
+                raise ValueError(
+                    f"noise_std must be a number >= 0 or 'auto', got {self.noise_std!r}"
+                )
+        elif self.noise_std < 0 or not math.isfinite(self.noise_std):
             raise ValueError(f"noise_std must be finite and >= 0, got {self.noise_std}")
         if any(b < 0 for b in self.back_projection_iters):
             raise ValueError(

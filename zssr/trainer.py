@@ -36,6 +36,7 @@ from zssr.ensemble import (
 )
 from zssr.lr_policy import LearningRatePolicy
 from zssr.network import ZSSRNet
+from zssr.son_noise import resolve_son_noise_std
 from zssr.tiling import forward_tiled
 
 __all__ = ["run_zssr", "resolve_device"]
@@ -77,9 +78,11 @@ class _Stage:
         device: torch.device,
         rng: np.random.Generator,
         *,
+        noise_std: float = 0.0,
         on_device: bool = False,
     ) -> None:
         self.net, self.config, self.scale = net, config, scale
+        self.noise_std = noise_std
         self.kernel, self.device, self.rng = shifted_kernel, device, rng
         # On a GPU the sons, their noise and upsampling, the reconstruction tests, the ensemble
         # and back-projection all run on the device, so only the (small) augmented father
@@ -87,7 +90,7 @@ class _Stage:
         # the numpy path is used (float64 FFT correlation, the reference for the tests).
         self.on_device = on_device
         self.noise_gen = None
-        if on_device and config.noise_std > 0:
+        if on_device and noise_std > 0:
             seed = int(rng.integers(2**62))
             self.noise_gen = torch.Generator(device=device).manual_seed(seed)
 
@@ -98,20 +101,18 @@ class _Stage:
             return _to_tensor(x, self.device), _to_tensor(father, self.device)
         target = _to_tensor(father, self.device)
         son = degrade_to_torch(target, self.kernel, self.scale)
-        if self.config.noise_std > 0:
+        if self.noise_std > 0:
             noise = torch.randn(
                 son.shape, generator=self.noise_gen, device=self.device, dtype=son.dtype
             )
-            son = son + self.config.noise_std * noise
+            son = son + self.noise_std * noise
         son = son.clamp(0.0, 1.0)
         return imresize_torch(son, self.scale, output_shape=father.shape[:2]), target
 
     def son(self, father: np.ndarray) -> np.ndarray:
         son = degrade_to(father, self.kernel, self.scale)
-        if self.config.noise_std > 0:
-            son = son + self.config.noise_std * self.rng.standard_normal(son.shape).astype(
-                np.float32
-            )
+        if self.noise_std > 0:
+            son = son + self.noise_std * self.rng.standard_normal(son.shape).astype(np.float32)
         return np.clip(son, 0.0, 1.0)
 
     def interpolate(self, son: np.ndarray, shape: tuple[int, int] | None = None) -> np.ndarray:
@@ -316,7 +317,10 @@ def run_zssr(
         if index and config.init_net_for_each_sf:
             net = new_net()
         shifted = None if kernel is None else shift_kernel(kernel, scale).astype(np.float64)
-        stage = _Stage(net, config, scale, shifted, dev, rng, on_device=dev.type != "cpu")
+        noise_std, noise_info = resolve_son_noise_std(config.noise_std, image, shifted, scale)
+        stage = _Stage(
+            net, config, scale, shifted, dev, rng, noise_std=noise_std, on_device=dev.type != "cpu"
+        )
         optimizer = torch.optim.Adam(net.parameters(), lr=config.learning_rate)
         max_scale = base_scales[-1]
         bar = None
@@ -345,6 +349,8 @@ def run_zssr(
                 "train_seconds": t1 - t0,
                 "inference_seconds": t2 - t1,
                 "output_shape": list(sr.shape),
+                "noise_std": noise_std,
+                **noise_info,
                 **info,
             }
         )
