@@ -31,14 +31,9 @@ from degradations.kernels import effective_area, kernel_seed, random_table2_kern
 from eval.kernel_metrics import kernel_error, lr_reproduction_psnr
 from eval.metrics import psnr, ssim
 from eval.protocols import _quantize
-from kernel_estimation.support import recentre
+from kernel_estimation.support import narrow_kernel as narrow
 
 HELD_OUT = {"97033", "89072", "86016"}  # the ZSSR held-out check; never tuned on
-
-
-def narrow(kernel: np.ndarray, gamma: float, scale: int) -> np.ndarray:
-    k = np.clip(kernel, 0.0, None) ** gamma
-    return recentre(k / k.sum(), scale, nonnegative=True)
 
 
 def case(data_dir: Path, name: str, seed: int):

@@ -304,6 +304,13 @@ def eval_cmd(
 @click.option(
     "--png", type=click.Path(path_type=Path), help="Also write an enlarged kernel picture."
 )
+@click.option(
+    "--narrowing",
+    type=click.FloatRange(0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Return k**G renormalised (G > 1: narrower; counters the too-wide bias on sharp images).",
+)
 @click.option("--report", type=click.Path(path_type=Path), help="Write the JSON report here.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @user_errors
@@ -314,6 +321,7 @@ def estimate_cmd(
     size: int | None,
     x4_mode: str,
     png: Path | None,
+    narrowing: float,
     report: Path | None,
     seed: int,
 ) -> None:
@@ -325,7 +333,9 @@ def estimate_cmd(
         if path is not None:
             check_not_input(path, lr)
     image = read_image(lr)
-    kernel, rep = estimate_kernel(image, s, seed=seed, size=size, x4_mode=x4_mode)
+    kernel, rep = estimate_kernel(
+        image, s, seed=seed, size=size, x4_mode=x4_mode, narrowing=narrowing
+    )
     write_kernel(
         output,
         kernel,

@@ -10,7 +10,8 @@
 * ``zssr-real``: ZSSR with noise on the sons, no back-projection (preset ``real``).
 
 Any method takes overrides after a colon: ``zssr-est:preset=ideal,max_iters=500``
-(``preset`` picks the ZSSR preset; other keys are ZSSRConfig fields).
+(``preset`` picks the ZSSR preset; ``estimator.KEY`` sets an EstimatorConfig field of
+``zssr-est``, e.g. ``zssr-est:estimator.narrowing=1.5``; other keys are ZSSRConfig fields).
 """
 
 from __future__ import annotations
@@ -47,6 +48,16 @@ class MethodSpec:
     preset: str | None
     overrides: dict = field(default_factory=dict, hash=False, compare=False)
 
+    def estimator_overrides(self) -> dict:
+        """The ``estimator.KEY`` options, keyed by EstimatorConfig field."""
+        return {
+            k.split(".", 1)[1]: v for k, v in self.overrides.items() if k.startswith("estimator.")
+        }
+
+    def zssr_overrides(self) -> dict:
+        """The ZSSRConfig field overrides."""
+        return {k: v for k, v in self.overrides.items() if not k.startswith("estimator.")}
+
 
 def _value(text: str):
     try:
@@ -68,6 +79,8 @@ def parse_method(text: str) -> MethodSpec:
     preset = overrides.pop("preset", BASE_METHODS[base])
     if base == "bicubic" and (overrides or preset):
         raise ValueError(f"bicubic takes no options, got {text!r}")
+    if base != "zssr-est" and any(k.startswith("estimator.") for k in overrides):
+        raise ValueError(f"estimator.* options apply to zssr-est only, got {text!r}")
     return MethodSpec(text, base, preset, overrides)
 
 
@@ -106,7 +119,9 @@ def run_unit(case: Case, method_text: str, seed: int, repeat: int, device: str =
                 raise ValueError(f"{case.protocol} has no ground-truth kernel for zssr-true")
             kernel = read_kernel(case.kernel_path)
         elif spec.base == "zssr-est":
-            kernel, est_info = _estimate(lr, s, case, unit_seed(seed, repeat, case.name))
+            kernel, est_info = _estimate(
+                lr, s, case, unit_seed(seed, repeat, case.name), spec.estimator_overrides()
+            )
             if kernel is None:
                 from zssr.config import KERNEL_FREE_PRESET
 
@@ -122,7 +137,7 @@ def run_unit(case: Case, method_text: str, seed: int, repeat: int, device: str =
             seed=unit_seed(seed, repeat, case.name),
             device=device,
             progress=False,
-            **spec.overrides,
+            **spec.zssr_overrides(),
         )
         seconds["train"] = sum(st["train_seconds"] for st in report["stages"])
         seconds["inference"] = sum(st["inference_seconds"] for st in report["stages"])
@@ -141,13 +156,15 @@ def run_unit(case: Case, method_text: str, seed: int, repeat: int, device: str =
     return row
 
 
-def _estimate(lr: np.ndarray, scale: int, case: Case, seed: int) -> tuple[np.ndarray | None, dict]:
+def _estimate(
+    lr: np.ndarray, scale: int, case: Case, seed: int, options: dict
+) -> tuple[np.ndarray | None, dict]:
     """Estimate the kernel; None (bicubic) when the self-check rejects it. Scores the kernel
     against the truth when the protocol has one."""
-    from kernel_estimation import estimate_kernel
+    from blindsr.api import estimate_kernel
 
     t0 = time.perf_counter()
-    kernel, report = estimate_kernel(lr, scale, seed=seed)
+    kernel, report = estimate_kernel(lr, scale, seed=seed, **options)
     info = {
         "seconds": time.perf_counter() - t0,
         "trustworthy": bool(report.get("trustworthy")),

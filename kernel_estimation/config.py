@@ -11,6 +11,7 @@ are not in the benchmark list, kernels from another protocol seed).
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 __all__ = ["EstimatorConfig", "default_kernel_size"]
@@ -120,6 +121,7 @@ class EstimatorConfig:
     min_size: int = 40
     trust_margin: float | None = None
     check_patch_size: int | None = 5
+    narrowing: float = 1.0
 
     def __post_init__(self) -> None:
         if self.size is not None and (
@@ -157,6 +159,10 @@ class EstimatorConfig:
             raise ValueError(f"trust_margin must be in [-1, 1) or None, got {self.trust_margin!r}")
         if self.check_patch_size is not None and self.check_patch_size < 3:
             raise ValueError(f"check_patch_size must be >= 3, got {self.check_patch_size!r}")
+        if not (self.narrowing > 0 and math.isfinite(self.narrowing)):
+            raise ValueError(f"narrowing must be a finite number > 0, got {self.narrowing!r}")
+        if self.narrowing != 1.0 and self.allow_negative:
+            raise ValueError("narrowing != 1 needs a non-negative kernel (allow_negative=False)")
         if self.border < 0 or self.min_size < 1:
             raise ValueError(
                 f"border must be >= 0 and min_size >= 1, got {self.border!r}, {self.min_size!r}"

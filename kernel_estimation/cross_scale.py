@@ -51,6 +51,7 @@ from kernel_estimation.support import (
     difference_operator,
     embed_centred,
     initial_kernel,
+    narrow_kernel,
     recentre,
 )
 
@@ -416,6 +417,10 @@ def estimate_kernel(
         kernel_x2 = kernel
         kernel = embed_centred(compose_kernels(kernel_x2, kernel_x2, 2), size)
         kernel = recentre(kernel, s, nonnegative=not config.allow_negative)
+    if config.narrowing != 1.0:
+        kernel = narrow_kernel(kernel, config.narrowing, s)
+        if kernel_x2 is not None:
+            kernel_x2 = narrow_kernel(kernel_x2, config.narrowing, 2)
     confidence = stage["confidence"]
     report = {
         "method": "michaeli-irani-2013 cross-scale",

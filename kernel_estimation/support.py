@@ -20,6 +20,7 @@ __all__ = [
     "convention_centre",
     "embed_centred",
     "recentre",
+    "narrow_kernel",
     "initial_kernel",
     "difference_operator",
     "boundary_mask",
@@ -63,6 +64,21 @@ def recentre(kernel: np.ndarray, alpha: int, *, nonnegative: bool) -> np.ndarray
             k = np.clip(k, 0.0, None)
         k = k / k.sum()
     return k
+
+
+def narrow_kernel(kernel: np.ndarray, exponent: float, alpha: int) -> np.ndarray:
+    """``k**exponent``, renormalised and re-centred: a narrower kernel of the same shape.
+
+    For a Gaussian this divides the covariance by ``exponent`` (the effective area too); the
+    orientation and the anisotropy ratio are kept. Negative taps are clipped first.
+    """
+    if not exponent > 0:
+        raise ValueError(f"narrowing exponent must be > 0, got {exponent!r}")
+    k = np.clip(np.asarray(kernel, dtype=np.float64), 0.0, None)
+    if not k.sum() > 0:
+        raise ValueError("kernel has no positive mass to narrow")
+    k = k**exponent
+    return recentre(k / k.sum(), alpha, nonnegative=True)
 
 
 def initial_kernel(name: str, size: int, alpha: int) -> np.ndarray:

@@ -40,6 +40,8 @@ def test_estimate_writes_kernel_confidence_picture_and_report(tmp_path, rgb_imag
         tmp_path / "k.png",
         "--report",
         tmp_path / "r.json",
+        "--narrowing",
+        1.25,
     )
     assert res.exit_code == 0, res.output
     kernel = read_kernel(tmp_path / "k.mat")
@@ -49,6 +51,7 @@ def test_estimate_writes_kernel_confidence_picture_and_report(tmp_path, rgb_imag
     assert meta["scale"] == 2 and meta["trustworthy"] in (0, 1)
     rep = json.loads((tmp_path / "r.json").read_text())
     assert rep["trustworthy"] == bool(meta["trustworthy"]) and "reason" in rep
+    assert rep["config"]["narrowing"] == 1.25
     assert (tmp_path / "k.png").stat().st_size > 0
 
 
@@ -64,6 +67,8 @@ def test_estimate_errors(tmp_path, rgb_image):
         res = run("estimate", *args)
         assert res.exit_code == 1, res.output
         assert message in res.stderr and "Traceback" not in res.output
+    res = run("estimate", lr, "--scale", "2", "-o", tmp_path / "k.mat", "--narrowing", "0")
+    assert res.exit_code == 2 and "--narrowing" in res.output
     assert not (tmp_path / "k.mat").exists()
 
 

@@ -139,6 +139,32 @@ def test_unknown_method_fails_before_work(hr_dir, tmp_path):
     assert not (tmp_path / "results.jsonl").exists()
 
 
+def test_estimator_options_reach_the_estimator_and_only_zssr_est_takes_them(
+    hr_dir, tmp_path, monkeypatch
+):
+    import kernel_estimation
+    from eval.methods import parse_method, run_unit
+
+    seen = {}
+
+    def untrusted(lr, scale, config=None, **kwargs):
+        seen["config"] = config
+        return np.ones((13, 13)) / 169, {"trustworthy": False, "reason": "forced by the test"}
+
+    monkeypatch.setattr(kernel_estimation, "estimate_kernel", untrusted)
+    spec = parse_method("zssr-est:estimator.narrowing=1.5,max_iters=3")
+    assert spec.estimator_overrides() == {"narrowing": 1.5}
+    assert spec.zssr_overrides() == {"max_iters": 3}
+    case = prepare_cases("table2", hr_dir, tmp_path / "c", scale=2, seed=0)[0]
+    tiny = "max_iters=3,width=8,crop_size=24,run_test_every=2"
+    run_unit(case, f"zssr-est:estimator.narrowing=1.5,{tiny}", seed=0, repeat=0)
+    assert seen["config"].narrowing == 1.5
+    with pytest.raises(ValueError, match="zssr-est only"):
+        parse_method("zssr-true:estimator.narrowing=1.5")
+    with pytest.raises(ValueError, match="unknown estimator setting"):
+        run_unit(case, f"zssr-est:estimator.wideness=2,{tiny}", seed=0, repeat=0)
+
+
 def test_table3_reports_each_degradation_type(hr_dir, tmp_path):
     table = run_benchmark("table3", hr_dir, tmp_path, methods=["bicubic"], scale=2, log=quiet)
     assert "per degradation type" in table.read_text()

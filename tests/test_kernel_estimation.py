@@ -243,6 +243,37 @@ def test_allow_negative_returns_a_normalised_kernel(coffee_hr):
     np.testing.assert_allclose(center_of_mass(est), [6.5, 6.5], atol=1e-6)
 
 
+def test_narrow_kernel_divides_a_gaussian_covariance():
+    from degradations.kernels import effective_area
+    from kernel_estimation.support import narrow_kernel
+
+    k = anisotropic_gaussian(21, (4.0, 1.5), 0.6)  # odd size: shift_kernel's x2 convention
+    k = shift_kernel(k, 2)
+    for g in (1.25, 2.0):
+        n = narrow_kernel(k, g, 2)
+        # effective area of a Gaussian ~ sqrt(det(cov)): divided by g
+        assert effective_area(n) == pytest.approx(effective_area(k) / g, rel=0.02)
+        np.testing.assert_allclose(center_of_mass(n), center_of_mass(k), atol=1e-6)
+        assert abs(n.sum() - 1) < 1e-12 and n.min() >= 0
+    np.testing.assert_allclose(narrow_kernel(k, 1.0, 2), k / k.sum(), atol=1e-8)
+    with pytest.raises(ValueError, match="exponent"):
+        narrow_kernel(k, 0.0, 2)
+    with pytest.raises(ValueError, match="non-negative"):
+        EstimatorConfig(narrowing=1.5, allow_negative=True)
+
+
+def test_estimate_with_narrowing_is_the_narrowed_estimate(coffee_hr):
+    from kernel_estimation.support import narrow_kernel
+
+    _, lr = _degrade(coffee_hr, anisotropic_gaussian(11, (1.5, 0.8), 0.3), 2)
+    cfg = dataclasses.replace(FAST, max_iterations=4, inits=("delta",))
+    est, rep = estimate_kernel(lr, 2, config=cfg)
+    narrowed, rep_n = estimate_kernel(lr, 2, config=dataclasses.replace(cfg, narrowing=1.5))
+    np.testing.assert_allclose(narrowed, narrow_kernel(est, 1.5, 2), atol=1e-12)
+    assert rep_n["trustworthy"] == rep["trustworthy"]  # the self-check judges the raw estimate
+    assert rep_n["config"]["narrowing"] == 1.5
+
+
 # ------------------------------------------------------------------------------------- scales
 def test_x4_composed_and_direct(astronaut_hr):
     k2 = anisotropic_gaussian(11, (2.0, 1.2), 0.8)
@@ -313,6 +344,8 @@ def test_bad_layout_and_values_are_rejected():
         ("query_weighting", "x"),
         ("trust_margin", 1.5),
         ("check_patch_size", 2),
+        ("narrowing", 0.0),
+        ("narrowing", float("nan")),
     ],
 )
 def test_config_validation_names_the_value(field, value):
