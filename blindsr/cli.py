@@ -487,8 +487,8 @@ def _kernel_for(kernel_paths: tuple[Path, ...], stem: str) -> list[Path]:
 @click.option(
     "--noise-std",
     type=_NoiseStd(),
-    help="Gaussian noise std on LR sons ([0, 1] scale), or 'auto' to match the input's "
-    "estimated noise (for noisy inputs; not a reference setting).",
+    help="Gaussian noise std on LR sons ([0, 1] scale), or 'auto': match the input's "
+    "estimated noise, at least 0.0125 (for noisy inputs; not a reference setting).",
 )
 @click.option(
     "--back-projection/--no-back-projection",

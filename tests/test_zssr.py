@@ -365,7 +365,7 @@ def test_torch_back_projection_equals_numpy_one(rgb_image):
 
 def test_son_noise_auto_matches_the_input_noise():
     from degradations.kernels import bicubic_kernel
-    from zssr.son_noise import operator_noise_gain, resolve_son_noise_std
+    from zssr.son_noise import AUTO_FLOOR, operator_noise_gain, resolve_son_noise_std
 
     # MATLAB bicubic x2 is correlation with bicubic_kernel(2) + subsampling: gain = its l2 norm.
     closed_form = float(np.sqrt((bicubic_kernel(2) ** 2).sum()))
@@ -376,6 +376,11 @@ def test_son_noise_auto_matches_the_input_noise():
     # son noise = downscaled input noise (gain * sigma) + added, independent: total = sigma
     total = np.hypot(info["operator_noise_gain"] * info["input_noise_std"], added)
     assert abs(info["input_noise_std"] - 0.05) < 0.005 and abs(total - 0.05) < 0.005
+    assert added == info["matched_noise_std"]
+    # a clean input asks for less than the reference's real-image value: the floor holds
+    clean = np.full((96, 96, 3), 0.5)
+    added, info = resolve_son_noise_std("auto", clean, None, (2.0, 2.0))
+    assert info["matched_noise_std"] < 0.001 and added == AUTO_FLOOR == 0.0125
     assert resolve_son_noise_std(0.02, flat, None, (2.0, 2.0)) == (0.02, {})
     with pytest.raises(ValueError, match="noise_std"):
         ZSSRConfig(noise_std="loud")
