@@ -37,6 +37,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--images", help="comma-separated stems (default: all, sorted)")
     ap.add_argument("--max-iters", type=int)
+    ap.add_argument("--device", default="auto", help="auto, cpu or cuda")
     args = ap.parse_args()
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -67,6 +68,7 @@ def main() -> None:
             args.scale,
             preset=args.preset,
             seed=args.seed,
+            device=args.device,
             progress=True,
             **overrides,
         )
