@@ -85,6 +85,9 @@ def main() -> None:
             "bicubic_ssim": ssim(bicubic, hr, scale=args.scale),
             "iterations": [s["iterations"] for s in report["stages"]],
             "lr_drops": [s["lr_drop_iterations"] for s in report["stages"]],
+            "last_reconstruction_error": [
+                s["reconstruction_error"][-1][1] for s in report["stages"]
+            ],
             "train_seconds": sum(s["train_seconds"] for s in report["stages"]),
             "inference_seconds": sum(s["inference_seconds"] for s in report["stages"]),
             "seconds": seconds,

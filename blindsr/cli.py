@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 import numpy as np
 
+from blindsr import __version__
 from blindsr.image_io import read_image, read_image_with_depth, write_image
 from blindsr.kernel_io import read_kernel, read_kernel_metadata, write_kernel
 
@@ -83,7 +84,7 @@ def check_not_input(output: Path, *inputs: Path | None) -> None:
 
 
 @click.group(context_settings=CONTEXT)
-@click.version_option(package_name="blindsr")
+@click.version_option(version=__version__, prog_name="blindsr")
 def cli() -> None:
     """Blind super-resolution: kernel estimation, ZSSR, degradations and paper-exact metrics."""
     warnings.showwarning = _show_warnings

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import multiprocessing
 import os
 import sys
 import time
@@ -67,8 +68,13 @@ def _execute(
             on_done(row)
         return
     threads = max(1, (os.cpu_count() or 1) // workers)
+    # Spawned, not forked: a parent that has already run autograd or touched CUDA cannot be
+    # forked safely (torch raises in the child; seen on a CUDA machine).
     with ProcessPoolExecutor(
-        max_workers=workers, initializer=_worker_init, initargs=(threads,)
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_worker_init,
+        initargs=(threads,),
     ) as pool:
         futures = [pool.submit(_run_local, asdict(c), m, s, r, device) for c, m, s, r in units]
         for future in as_completed(futures):

@@ -62,12 +62,16 @@ def test_given_kernel_and_gradual_stages(lr_small):
         super_resolve(lr_small, 2, k, "ideal-gradual", progress=False, **TINY)
 
 
-def test_training_reduces_reconstruction_error(lr_small):
+def test_training_reduces_reconstruction_error(rgb_image):
+    # 300 steps on a 48x60 input cut the error by 20-28% for seeds 1-3, on the numpy (CPU) and
+    # the on-device son path alike; a 20x24 input or 60 steps moved it by less than the
+    # numerical difference between CPU and CUDA (seen failing on a GPU machine).
+    lr = imresize(rgb_image, 0.5).clip(0, 1)
     _, rep = super_resolve(
-        lr_small, 2, progress=False, max_iters=60, width=16, crop_size=20, run_test_every=10, seed=1
+        lr, 2, progress=False, max_iters=300, width=16, crop_size=32, run_test_every=50, seed=1
     )
     trace = [e for _, e in rep["stages"][0]["reconstruction_error"]]
-    assert trace[-1] < trace[0]
+    assert trace[-1] < 0.9 * trace[0]
 
 
 def test_bad_settings_are_named(lr_small):
@@ -242,7 +246,7 @@ def test_gradual_schedule_and_config_resolution():
     assert real.noise_std == 0.0125 and real.back_projection_iters == (0,)
 
 
-@pytest.mark.parametrize("scale", [(2.0, 2.0), (2.0, 1.5)])
+@pytest.mark.parametrize("scale", [(2.0, 2.0), (2.0, 1.5), (1.0, 1.5), (1.5, 1.5)])
 @pytest.mark.parametrize("with_kernel", [False, True])
 def test_device_sons_equal_host_sons(rgb_image, scale, with_kernel):
     """The GPU path (son, upsampling on the device) equals the host path; checked on the CPU."""
@@ -393,3 +397,27 @@ def test_super_resolve_reports_the_resolved_son_noise(rgb_image):
     stage = rep["stages"][0]
     assert rep["settings"]["noise_std"] == "auto"
     assert stage["noise_std"] > 0 and stage["input_noise_std"] > 0
+
+
+@pytest.mark.parametrize(
+    "fresh_net,fresh_adam,expected", [(False, False, 1), (True, False, 6), (False, True, 6)]
+)
+def test_adam_state_lives_as_long_as_the_weights(
+    lr_small, monkeypatch, fresh_net, fresh_adam, expected
+):
+    """Reference: Adam moments are reset only with the weights (init_net_for_each_sf); the
+    reset_optimizer_each_stage deviation resets them at every stage."""
+    import zssr.trainer
+
+    made = []
+
+    class CountingAdam(torch.optim.Adam):
+        def __init__(self, *args, **kwargs):
+            made.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(zssr.trainer.torch.optim, "Adam", CountingAdam)
+    cfg = {**TINY, "max_iters": 2, "init_net_for_each_sf": fresh_net}
+    cfg["reset_optimizer_each_stage"] = fresh_adam
+    super_resolve(lr_small, 2, None, "ideal-gradual", progress=False, **cfg)
+    assert len(made) == expected

@@ -54,6 +54,9 @@ class ZSSRConfig:
     #: ``'auto'``: match the sons' noise to the input's estimated noise (zssr/son_noise.py).
     noise_std: float | str = 0.0
     init_net_for_each_sf: bool = False
+    #: Deviation: a fresh Adam (moments and step count) at each gradual stage. The reference
+    #: keeps the optimizer state with the weights (docs/zssr.md, "Deviations").
+    reset_optimizer_each_stage: bool = False
     learning_rate: float = 1e-3
     learning_rate_change_ratio: float = 1.5
     learning_rate_policy_check_every: int = 60

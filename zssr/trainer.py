@@ -308,6 +308,10 @@ def run_zssr(
         ).to(dev)
 
     net = new_net()
+    # One optimizer for as long as the weights live: in the reference the Adam moments and step
+    # count are graph variables reset only together with the weights (init_net_for_each_sf), so
+    # a gradual stage continues the previous stage's Adam state with the rate back at 1e-3.
+    optimizer = torch.optim.Adam(net.parameters(), lr=config.learning_rate)
     pool, base_scales = [image], [1.0]
     stages_report = []
     t_start = time.perf_counter()
@@ -316,12 +320,13 @@ def run_zssr(
         scale = (float(scale[0]), float(scale[1]))
         if index and config.init_net_for_each_sf:
             net = new_net()
+        if index and (config.init_net_for_each_sf or config.reset_optimizer_each_stage):
+            optimizer = torch.optim.Adam(net.parameters(), lr=config.learning_rate)
         shifted = None if kernel is None else shift_kernel(kernel, scale).astype(np.float64)
         noise_std, noise_info = resolve_son_noise_std(config.noise_std, image, shifted, scale)
         stage = _Stage(
             net, config, scale, shifted, dev, rng, noise_std=noise_std, on_device=dev.type != "cpu"
         )
-        optimizer = torch.optim.Adam(net.parameters(), lr=config.learning_rate)
         max_scale = base_scales[-1]
         bar = None
         if progress is not None:
