@@ -13,6 +13,10 @@ estimate and each narrowed estimate, on the images named by ``--images``. Resuma
         --first 20 --num-images 80 --seed 2 --out runs/kernel_narrowing
     OMP_NUM_THREADS=1 python bench/kernel_narrowing.py zssr --data-dir ../shared/data/bsd100 \
         --images 159008,45096 --seed 2 --out runs/kernel_narrowing
+    # the same on DIV2KRK-protocol kernels (kernel-estimation.md §3.1):
+    OMP_NUM_THREADS=1 python bench/kernel_narrowing.py zssr --kernels div2krk --skip-true \
+        --gammas 1.5 --data-dir ../shared/data/bsd100 --images 159008 --seed 2 \
+        --out runs/kernel_narrowing_div2krk
 """
 
 from __future__ import annotations
@@ -27,7 +31,12 @@ import numpy as np
 from blindsr.api import estimate_kernel, super_resolve
 from blindsr.image_io import read_image
 from degradations import downscale, modcrop
-from degradations.kernels import effective_area, kernel_seed, random_table2_kernel
+from degradations.kernels import (
+    effective_area,
+    kernel_seed,
+    random_div2krk_kernel,
+    random_table2_kernel,
+)
 from eval.kernel_metrics import kernel_error, lr_reproduction_psnr
 from eval.metrics import psnr, ssim
 from eval.protocols import _quantize
@@ -36,9 +45,13 @@ from kernel_estimation.support import narrow_kernel as narrow
 HELD_OUT = {"97033", "89072", "86016"}  # the ZSSR held-out check; never tuned on
 
 
-def case(data_dir: Path, name: str, seed: int):
+def case(data_dir: Path, name: str, seed: int, kernels: str = "table2"):
     hr = modcrop(read_image(data_dir / f"{name}.png"), 2)
-    kernel = random_table2_kernel(np.random.default_rng(kernel_seed(seed, name)), 2)
+    if kernels == "div2krk":  # as bench/kernel_estimation_bench.py's div2krk-x2 protocol
+        rng = np.random.default_rng(kernel_seed(seed, name + ":div2krk"))
+        kernel = random_div2krk_kernel(rng, 2)
+    else:
+        kernel = random_table2_kernel(np.random.default_rng(kernel_seed(seed, name)), 2)
     return hr, kernel, _quantize(downscale(hr, kernel, 2))
 
 
@@ -47,7 +60,7 @@ def cached_estimate(out: Path, name: str, lr: np.ndarray) -> tuple[np.ndarray, d
     if path.exists():
         z = np.load(path, allow_pickle=False)
         return z["kernel"], json.loads(str(z["report"]))
-    kernel, report = estimate_kernel(lr, 2, progress=False)
+    kernel, report = estimate_kernel(lr, 2, progress=False, narrowing=1)  # the raw estimate
     path.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "trustworthy": bool(report["trustworthy"]),
@@ -75,6 +88,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=2)
     ap.add_argument("--preset", default="given-kernel-fast")
     ap.add_argument("--skip-true", action="store_true", help="zssr stage: no true-kernel run")
+    ap.add_argument("--kernels", choices=["table2", "div2krk"], default="table2")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -88,7 +102,7 @@ def main() -> None:
         for name in names:
             if (name,) in done:
                 continue
-            hr, true, lr = case(args.data_dir, name, args.seed)
+            hr, true, lr = case(args.data_dir, name, args.seed, args.kernels)
             t0 = time.perf_counter()
             est, report = cached_estimate(args.out, name, lr)
             row = {
@@ -119,7 +133,7 @@ def main() -> None:
     rows_path = args.out / "zssr.jsonl"
     done = done_keys(rows_path, "image", "kernel")
     for name in args.images.split(","):
-        hr, true, lr = case(args.data_dir, name, args.seed)
+        hr, true, lr = case(args.data_dir, name, args.seed, args.kernels)
         est, report = cached_estimate(args.out, name, lr)
         kernels = {f"est^{g:g}": narrow(est, g, 2) for g in gammas}
         if not args.skip_true:

@@ -18,6 +18,7 @@ import numpy as np
 from blindsr import __version__
 from blindsr.image_io import read_image, read_image_with_depth, write_image
 from blindsr.kernel_io import read_kernel, read_kernel_metadata, write_kernel
+from kernel_estimation.config import EstimatorConfig
 
 # zssr.PRESETS names, spelled out so the CLI starts without importing torch (test_cli_sr checks
 # that the two lists agree).
@@ -308,9 +309,10 @@ def eval_cmd(
 @click.option(
     "--narrowing",
     type=click.FloatRange(0, min_open=True),
-    default=1.0,
+    default=EstimatorConfig.narrowing,
     show_default=True,
-    help="Return k**G renormalised (G > 1: narrower; counters the too-wide bias on sharp images).",
+    help="Return k**G renormalised (G > 1: narrower; counters the too-wide bias on sharp "
+    "images; 1 = the raw estimate).",
 )
 @click.option("--report", type=click.Path(path_type=Path), help="Write the JSON report here.")
 @click.option("--seed", type=int, default=0, show_default=True)

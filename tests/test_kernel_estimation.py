@@ -237,7 +237,9 @@ def test_same_seed_same_result_and_seed_matters(coffee_hr):
 
 def test_allow_negative_returns_a_normalised_kernel(coffee_hr):
     _, lr = _degrade(coffee_hr, anisotropic_gaussian(11, (1.2, 1.2), 0.0), 2)
-    cfg = dataclasses.replace(FAST, allow_negative=True, max_iterations=4, inits=("delta",))
+    cfg = dataclasses.replace(
+        FAST, allow_negative=True, narrowing=1, max_iterations=4, inits=("delta",)
+    )
     est, _ = estimate_kernel(lr, 2, config=cfg)
     assert abs(est.sum() - 1) < 1e-9
     np.testing.assert_allclose(center_of_mass(est), [6.5, 6.5], atol=1e-6)
@@ -260,18 +262,25 @@ def test_narrow_kernel_divides_a_gaussian_covariance():
         narrow_kernel(k, 0.0, 2)
     with pytest.raises(ValueError, match="non-negative"):
         EstimatorConfig(narrowing=1.5, allow_negative=True)
+    with pytest.raises(ValueError, match="narrowing=1 with allow_negative"):
+        EstimatorConfig(allow_negative=True)  # the default narrowing needs a non-negative kernel
+
+
+_FEW = {"max_iterations": 4, "inits": ("delta",)}
 
 
 def test_estimate_with_narrowing_is_the_narrowed_estimate(coffee_hr):
     from kernel_estimation.support import narrow_kernel
 
     _, lr = _degrade(coffee_hr, anisotropic_gaussian(11, (1.5, 0.8), 0.3), 2)
-    cfg = dataclasses.replace(FAST, max_iterations=4, inits=("delta",))
+    cfg = dataclasses.replace(FAST, **_FEW, narrowing=1)
     est, rep = estimate_kernel(lr, 2, config=cfg)
     narrowed, rep_n = estimate_kernel(lr, 2, config=dataclasses.replace(cfg, narrowing=1.5))
     np.testing.assert_allclose(narrowed, narrow_kernel(est, 1.5, 2), atol=1e-12)
     assert rep_n["trustworthy"] == rep["trustworthy"]  # the self-check judges the raw estimate
     assert rep_n["config"]["narrowing"] == 1.5
+    default, _ = estimate_kernel(lr, 2, config=dataclasses.replace(FAST, **_FEW))
+    np.testing.assert_array_equal(default, narrowed)  # 1.5 is the default
 
 
 # ------------------------------------------------------------------------------------- scales

@@ -421,3 +421,41 @@ def test_adam_state_lives_as_long_as_the_weights(
     cfg["reset_optimizer_each_stage"] = fresh_adam
     super_resolve(lr_small, 2, None, "ideal-gradual", progress=False, **cfg)
     assert len(made) == expected
+
+
+def test_live_channels_sees_a_dead_layer(rgb_image):
+    net = ZSSRNet(3, width=8, depth=4, generator=torch.Generator().manual_seed(0))
+    x = torch.from_numpy(np.ascontiguousarray(rgb_image.transpose(2, 0, 1)))[None]
+    assert min(net.live_channels(x)) > 0
+    with torch.no_grad():
+        net.convs[1].weight.copy_(-net.convs[1].weight.abs())  # inputs >= 0: all negative
+    assert net.live_channels(x)[1] == 0
+    with torch.no_grad():
+        np.testing.assert_array_equal(net(x).numpy(), x.numpy())  # only the residual is left
+
+
+@pytest.mark.parametrize("revive", [False, True])
+def test_a_dead_net_is_revived_only_when_asked(lr_small, monkeypatch, revive):
+    """Kill the net at its first reconstruction test; the guard restores the stage's start."""
+    import zssr.trainer
+
+    killed = []
+    original = zssr.trainer._Stage.reconstruction_error
+
+    def kill_once(self, image):
+        if not killed:
+            with torch.no_grad():
+                self.net.convs[2].weight.copy_(-self.net.convs[2].weight.abs())
+            killed.append(1)
+        return original(self, image)
+
+    monkeypatch.setattr(zssr.trainer._Stage, "reconstruction_error", kill_once)
+    sr, rep = super_resolve(
+        lr_small, 2, progress=False, **{**TINY, "max_iters": 6}, revive_dead_net=revive
+    )
+    stage = rep["stages"][0]
+    if revive:
+        assert stage["revivals"] == [2]  # found at the next test, rate divided by 10
+        assert 2 in stage["lr_drop_iterations"]
+    else:
+        assert stage["revivals"] == []

@@ -49,6 +49,20 @@ class ZSSRNet(nn.Module):
         """Pixels of context each output pixel sees on every side (one per 3x3 layer)."""
         return len(self.convs)
 
+    @torch.no_grad()
+    def live_channels(self, x: torch.Tensor) -> list[int]:
+        """Per hidden layer, the channels whose ReLU output is positive somewhere on ``x``.
+
+        A layer with none is a dead net: without biases nothing downstream of it can respond
+        to the input again, the output is exactly the residual's base and every gradient is 0.
+        """
+        counts = []
+        h = x
+        for conv in self.convs[:-1]:
+            h = torch.relu(conv(h))
+            counts.append(int((h.amax(dim=(0, 2, 3)) > 0).sum()))
+        return counts
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = x
         for conv in self.convs[:-1]:

@@ -10,6 +10,7 @@ back-project each output and their median, and add the result to the father pool
 
 from __future__ import annotations
 
+import copy
 import math
 import platform
 import sys
@@ -174,6 +175,13 @@ def _train_stage(
     low_precision = config.training_precision == "bf16"
     layout = torch.channels_last if config.channels_last else torch.contiguous_format
     stage.net.to(memory_format=layout)
+    revivals: list[int] = []
+    start_state = None
+    if config.revive_dead_net:
+        start_state = (
+            copy.deepcopy(stage.net.state_dict()),
+            copy.deepcopy(optimizer.state_dict()),
+        )
     iteration = -1
     for iteration in range(config.max_iters):
         father = random_father(
@@ -203,6 +211,13 @@ def _train_stage(
         losses.append(loss.item())
         if iteration % config.run_test_every == 0:
             stage.net.eval()
+            if start_state is not None and _is_dead(stage, image):
+                stage.net.load_state_dict(start_state[0])
+                optimizer.load_state_dict(start_state[1])
+                policy.learning_rate /= 10.0
+                policy.last_change = iteration
+                policy.changes.append(iteration)
+                revivals.append(iteration)
             test_iters.append(iteration)
             test_errors.append(stage.reconstruction_error(image))
         if config.learning_rate_schedule == "reference":
@@ -219,10 +234,18 @@ def _train_stage(
     return {
         "iterations": iteration + 1,
         "lr_drop_iterations": policy.changes,
+        "revivals": revivals,
         "reconstruction_error": [[i, e] for i, e in zip(test_iters, test_errors)],
         "lr_decisions": policy.decisions,
         "loss_every_20": losses[::20],
     }
+
+
+def _is_dead(stage: _Stage, image: np.ndarray) -> bool:
+    """A hidden layer with no live channel anywhere on the input image (fed as it is: the
+    same kind of picture as the net's inputs, at the cost of one reconstruction test)."""
+    with torch.inference_mode():
+        return min(stage.net.live_channels(_to_tensor(image, stage.device))) == 0
 
 
 def _scheduled_rate(config: ZSSRConfig, iteration: int, policy: LearningRatePolicy) -> float:
