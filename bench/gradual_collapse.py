@@ -82,6 +82,7 @@ def main() -> None:
         "overrides": overrides,
         "psnr": psnr(sr, hr, scale=2),
         "iterations": [s["iterations"] for s in report["stages"]],
+        "revivals": [s["revivals"] for s in report["stages"]],
         "device": report["device"],
     }
     with args.out.open("a") as fh:
