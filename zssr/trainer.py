@@ -199,6 +199,8 @@ def _train_stage(
         )
         x, target = stage.training_pair(father)
         rate = _scheduled_rate(config, iteration, policy)
+        if revivals and config.learning_rate_schedule != "reference":
+            rate *= 0.1 ** len(revivals)  # the reference rule's rate already holds the /10
         for group in optimizer.param_groups:
             group["lr"] = rate
         stage.net.train()
