@@ -459,3 +459,35 @@ def test_a_dead_net_is_revived_only_when_asked(lr_small, monkeypatch, revive):
         assert 2 in stage["lr_drop_iterations"]
     else:
         assert stage["revivals"] == []
+
+
+def test_revival_divides_the_cosine_schedule_rate(lr_small, monkeypatch):
+    import zssr.trainer
+
+    original = zssr.trainer._Stage.reconstruction_error
+    step = torch.optim.Adam.step
+
+    def run(revive):
+        rates, killed = [], []
+
+        def kill_once(self, image):
+            if not killed:
+                with torch.no_grad():
+                    self.net.convs[2].weight.copy_(-self.net.convs[2].weight.abs())
+                killed.append(1)
+            return original(self, image)
+
+        def recording_step(self, *args, **kwargs):
+            rates.append(self.param_groups[0]["lr"])
+            return step(self, *args, **kwargs)
+
+        monkeypatch.setattr(zssr.trainer._Stage, "reconstruction_error", kill_once)
+        monkeypatch.setattr(torch.optim.Adam, "step", recording_step)
+        cfg = {**TINY, "max_iters": 6, "learning_rate_schedule": "cosine"}
+        super_resolve(lr_small, 2, progress=False, **cfg, revive_dead_net=revive)
+        return rates
+
+    plain, revived = run(False), run(True)
+    # The test after step 2 finds the net dead; steps 3.. run at a tenth of the schedule.
+    np.testing.assert_allclose(revived[:3], plain[:3])
+    np.testing.assert_allclose(revived[3:], [r / 10 for r in plain[3:]])
