@@ -666,7 +666,8 @@ def sr_cmd(
 @click.option(
     "--tables-only",
     is_flag=True,
-    help="Run nothing; rewrite OUT/table.md etc. from the finished units of these methods.",
+    help="Run nothing; rewrite OUT/table.md etc. from the finished units asked for "
+    "(these methods, images, seed and repeats).",
 )
 @user_errors
 def bench_cmd(

@@ -142,8 +142,9 @@ def run_benchmark(
 ) -> Path:
     """Run (or resume) a benchmark; returns the path of ``table.md``.
 
-    ``tables_only``: run nothing, only rewrite the tables from the finished units (a method's
-    row then says how many images it has finished).
+    The tables cover the units asked for (these images, ``seed``, repeats ``0..repeats-1``) that
+    have finished, whatever else the store holds. ``tables_only``: run nothing, only rewrite the
+    tables (a method's row then says how many images it has finished).
     """
     for m in methods:
         parse_method(m)  # fail fast on a typo, before any long work
@@ -193,8 +194,14 @@ def run_benchmark(
     # table3-paper is BSD100 by definition, whatever the folder is called.
     implied = "bsd100" if protocol == "table3-paper" else Path(data_dir).name.lower()
     name = set_name or implied
+    # The table reports the units asked for (these images, seed and repeats), not whatever else
+    # the store holds from other invocations.
+    names = {c.name for c in cases}
+    rows = [
+        r for r in store.rows if r["image"] in names and r["seed"] == seed and r["repeat"] < repeats
+    ]
     return write_tables(
-        store.rows,
+        rows,
         out,
         protocol=protocol,
         set_name=name,
@@ -244,22 +251,27 @@ def write_tables(
     summary = []
     for method in methods:
         mrows = by_method.get(method, [])
-        per_repeat = defaultdict(list)
-        for r in mrows:
-            per_repeat[r["repeat"]].append(r)
-        means = [
-            (np.mean([r["psnr"] for r in rs]), np.mean([r["ssim"] for r in rs]))
-            for rs in per_repeat.values()
-        ]
-        if not means:
+        if not mrows:
             continue
-        psnr_m = float(np.mean([m[0] for m in means]))
-        ssim_m = float(np.mean([m[1] for m in means]))
-        psnr_sd = float(np.std([m[0] for m in means])) if len(means) > 1 else math.nan
-        ssim_sd = float(np.std([m[1] for m in means])) if len(means) > 1 else math.nan
+        # Mean over images of each image's mean over its repeats, so an unfinished repeat does
+        # not weight its images twice; the spread is over the repeats every image has finished.
+        per_image: dict[str, list[dict]] = defaultdict(list)
+        per_repeat: dict[int, list[dict]] = defaultdict(list)
+        for r in mrows:
+            per_image[r["image"]].append(r)
+            per_repeat[r["repeat"]].append(r)
+        psnr_m = float(np.mean([np.mean([r["psnr"] for r in rs]) for rs in per_image.values()]))
+        ssim_m = float(np.mean([np.mean([r["ssim"] for r in rs]) for rs in per_image.values()]))
+        complete = [rs for rs in per_repeat.values() if len(rs) == len(per_image)]
+        psnr_sd = ssim_sd = math.nan
+        if len(complete) > 1:
+            psnr_sd = float(np.std([np.mean([r["psnr"] for r in rs]) for rs in complete]))
+            ssim_sd = float(np.std([np.mean([r["ssim"] for r in rs]) for rs in complete]))
+        counts = sorted({len(rs) for rs in per_image.values()})
+        reps = str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
         images = len({r["image"] for r in mrows})
         secs = float(np.mean([r["seconds"]["total"] for r in mrows]))
-        summary.append((method, psnr_m, psnr_sd, ssim_m, ssim_sd, images, len(means), secs))
+        summary.append((method, psnr_m, psnr_sd, ssim_m, ssim_sd, images, reps, secs))
     paper = PAPER.get((protocol, set_name, scale), {})
     lines = [
         f"# {protocol} / {set_name} / x{scale}",

@@ -12,7 +12,7 @@ from skimage import data
 from blindsr.image_io import write_image
 from blindsr.kernel_io import read_kernel
 from degradations.kernels import kernel_seed, random_table2_kernel
-from eval.harness import run_benchmark
+from eval.harness import run_benchmark, write_tables
 from eval.paper_numbers import TABLE3_PROJECT_PAGE
 from eval.protocols import prepare_cases
 from eval.results_store import ResultsStore
@@ -263,3 +263,54 @@ def test_tables_only_runs_nothing_and_reports_partial_methods(hr_dir, tmp_path):
     assert len(ResultsStore(tmp_path / "results.jsonl").rows) == 3
     text = table.read_text()
     assert "| bicubic |" in text and TINY not in text
+
+
+def _row(image, repeat, psnr, method="zssr-bicubic"):
+    return {
+        "image": image,
+        "method": method,
+        "seed": 0,
+        "repeat": repeat,
+        "psnr": psnr,
+        "ssim": psnr / 100,
+        "degradation": "none",
+        "seconds": {"total": 1.0},
+    }
+
+
+def test_an_unfinished_repeat_does_not_weight_its_images_twice(tmp_path):
+    # Image a has two repeats (30, 32), image b one (20): the mean is of the per-image means,
+    # (31 + 20) / 2, not of the per-repeat means ((30 + 20) / 2 + 32) / 2.
+    rows = [_row("a", 0, 30.0), _row("b", 0, 20.0), _row("a", 1, 32.0)]
+    table = write_tables(
+        rows,
+        tmp_path,
+        protocol="ideal",
+        set_name="x",
+        scale=2,
+        methods=["zssr-bicubic"],
+        n_images=2,
+    )
+    line = next(ln for ln in table.read_text().splitlines() if ln.startswith("| zssr-bicubic"))
+    assert line.startswith(
+        "| zssr-bicubic | 25.50 | 0.2550 | 2/2 | 1-2 |"
+    )  # no spread: 1 full repeat
+
+
+def test_the_table_covers_the_requested_images_and_repeats_only(hr_dir, tmp_path):
+    run_benchmark("ideal", hr_dir, tmp_path, methods=["bicubic"], scale=2, repeats=2, log=quiet)
+    table = run_benchmark(
+        "ideal",
+        hr_dir,
+        tmp_path,
+        methods=["bicubic"],
+        scale=2,
+        limit=2,
+        tables_only=True,
+        log=quiet,
+    )
+    assert len(ResultsStore(tmp_path / "results.jsonl").rows) == 6
+    line = next(ln for ln in table.read_text().splitlines() if ln.startswith("| bicubic"))
+    assert "| 2/2 | 1 |" in line
+    per_image = (tmp_path / "per_image.csv").read_text().splitlines()[1:]
+    assert sorted(ln.split(",")[0] for ln in per_image) == ["img0", "img1"]
