@@ -24,6 +24,7 @@ def main() -> None:
     ap.add_argument("--est", default="zssr-est")
     ap.add_argument("--true", default="zssr-true")
     ap.add_argument("--interp", default="bicubic")
+    ap.add_argument("--repeat", type=int, default=0, help="which repeat's units to list")
     ap.add_argument(
         "--data-dir", help="HR folder: adds the bicubic kernel's LR reproduction and kernel error"
     )
@@ -33,7 +34,8 @@ def main() -> None:
         for line in f:
             if line.strip():
                 r = json.loads(line)
-                rows[r["method"]][r["image"]] = r
+                if r["repeat"] == args.repeat:
+                    rows[r["method"]][r["image"]] = r
     names = [args.interp, args.bicubic, args.est, args.true]
     images = sorted(set.intersection(*(set(rows[m]) for m in names)))
     if not images:

@@ -434,60 +434,119 @@ def test_live_channels_sees_a_dead_layer(rgb_image):
         np.testing.assert_array_equal(net(x).numpy(), x.numpy())  # only the residual is left
 
 
+def _kill(net):
+    with torch.no_grad():
+        net.convs[2].weight.copy_(-net.convs[2].weight.abs())  # inputs >= 0: layer 3 all < 0
+
+
 @pytest.mark.parametrize("revive", [False, True])
 def test_a_dead_net_is_revived_only_when_asked(lr_small, monkeypatch, revive):
-    """Kill the net at its first reconstruction test; the guard restores the stage's start."""
+    """Kill the net just before its first reconstruction test; the guard restores the stage's
+    start (alive) at that test."""
     import zssr.trainer
 
     killed = []
-    original = zssr.trainer._Stage.reconstruction_error
+    original = zssr.trainer._Stage.reconstruction_test
 
-    def kill_once(self, image):
+    def kill_once(self, image, **kwargs):
         if not killed:
-            with torch.no_grad():
-                self.net.convs[2].weight.copy_(-self.net.convs[2].weight.abs())
+            _kill(self.net)
             killed.append(1)
-        return original(self, image)
+        return original(self, image, **kwargs)
 
-    monkeypatch.setattr(zssr.trainer._Stage, "reconstruction_error", kill_once)
+    monkeypatch.setattr(zssr.trainer._Stage, "reconstruction_test", kill_once)
     sr, rep = super_resolve(
         lr_small, 2, progress=False, **{**TINY, "max_iters": 6}, revive_dead_net=revive
     )
     stage = rep["stages"][0]
     if revive:
-        assert stage["revivals"] == [2]  # found at the next test, rate divided by 10
-        assert 2 in stage["lr_drop_iterations"]
+        assert stage["revivals"] == [0]  # found at that test, rate divided by 10
+        assert 0 in stage["lr_drop_iterations"]
     else:
         assert stage["revivals"] == []
+
+
+def test_a_net_dead_since_the_stage_start_is_reinitialised(lr_small, monkeypatch):
+    """Nothing alive to go back to: the guard draws fresh weights and clears Adam's state."""
+    import zssr.trainer
+
+    original_train = zssr.trainer._train_stage
+    seen = {}
+
+    def dead_from_the_start(stage, optimizer, *args, **kwargs):
+        _kill(stage.net)  # before the stage records its start state
+        seen["dead"] = [w.detach().clone() for w in stage.net.parameters()]
+        info = original_train(stage, optimizer, *args, **kwargs)
+        x = torch.from_numpy(np.ascontiguousarray(lr_small.transpose(2, 0, 1)))[None]
+        seen["live"] = stage.net.live_channels(x)
+        seen["after"] = [w.detach().clone() for w in stage.net.parameters()]
+        return info
+
+    monkeypatch.setattr(zssr.trainer, "_train_stage", dead_from_the_start)
+    sr, rep = super_resolve(
+        lr_small, 2, progress=False, **{**TINY, "max_iters": 4}, revive_dead_net=True
+    )
+    assert rep["stages"][0]["revivals"] == [0]
+    assert min(seen["live"]) > 0
+    assert not torch.equal(seen["dead"][2], seen["after"][2])
+    assert np.isfinite(sr).all()
+
+
+def test_live_channels_are_counted_on_the_reconstruction_tests_network_input(lr_small, monkeypatch):
+    """The probe is the upsampled son the test feeds the net, not the raw (sharper) input."""
+    import zssr.trainer
+
+    fed, probed = [], []
+    forward, live = ZSSRNet.forward, ZSSRNet.live_channels
+    monkeypatch.setattr(
+        ZSSRNet, "forward", lambda self, x: fed.append(x.clone()) or forward(self, x)
+    )
+    monkeypatch.setattr(
+        ZSSRNet, "live_channels", lambda self, x: probed.append(x.clone()) or live(self, x)
+    )
+    stage_cls = zssr.trainer._Stage
+    test = stage_cls.reconstruction_test
+
+    def only_tests(self, image, **kwargs):
+        fed.clear()
+        error, counts = test(self, image, **kwargs)
+        assert counts is not None and len(fed) == 1
+        torch.testing.assert_close(probed[-1], fed[0])
+        assert probed[-1].shape[-2:] == image.shape[:2]
+        assert not np.allclose(probed[-1][0].permute(1, 2, 0).numpy(), image)
+        return error, counts
+
+    monkeypatch.setattr(stage_cls, "reconstruction_test", only_tests)
+    super_resolve(lr_small, 2, progress=False, **{**TINY, "max_iters": 3}, revive_dead_net=True)
+    assert probed
 
 
 def test_revival_divides_the_cosine_schedule_rate(lr_small, monkeypatch):
     import zssr.trainer
 
-    original = zssr.trainer._Stage.reconstruction_error
+    original = zssr.trainer._Stage.reconstruction_test
     step = torch.optim.Adam.step
 
     def run(revive):
         rates, killed = [], []
 
-        def kill_once(self, image):
+        def kill_once(self, image, **kwargs):
             if not killed:
-                with torch.no_grad():
-                    self.net.convs[2].weight.copy_(-self.net.convs[2].weight.abs())
+                _kill(self.net)
                 killed.append(1)
-            return original(self, image)
+            return original(self, image, **kwargs)
 
         def recording_step(self, *args, **kwargs):
             rates.append(self.param_groups[0]["lr"])
             return step(self, *args, **kwargs)
 
-        monkeypatch.setattr(zssr.trainer._Stage, "reconstruction_error", kill_once)
+        monkeypatch.setattr(zssr.trainer._Stage, "reconstruction_test", kill_once)
         monkeypatch.setattr(torch.optim.Adam, "step", recording_step)
         cfg = {**TINY, "max_iters": 6, "learning_rate_schedule": "cosine"}
         super_resolve(lr_small, 2, progress=False, **cfg, revive_dead_net=revive)
         return rates
 
     plain, revived = run(False), run(True)
-    # The test after step 2 finds the net dead; steps 3.. run at a tenth of the schedule.
-    np.testing.assert_allclose(revived[:3], plain[:3])
-    np.testing.assert_allclose(revived[3:], [r / 10 for r in plain[3:]])
+    # The test after step 0 finds the net dead; steps 1.. run at a tenth of the schedule.
+    np.testing.assert_allclose(revived[:1], plain[:1])
+    np.testing.assert_allclose(revived[1:], [r / 10 for r in plain[1:]])

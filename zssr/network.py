@@ -39,10 +39,17 @@ class ZSSRNet(nn.Module):
             for c_in, c_out in zip(sizes, sizes[1:])
         )
         self.learn_residual = learn_residual
-        with torch.no_grad():
-            for conv in self.convs:
-                std = math.sqrt(init_variance / (9 * conv.in_channels))
-                conv.weight.normal_(0.0, std, generator=generator)
+        self.init_variance = init_variance
+        self.reset_parameters(generator)
+
+    @torch.no_grad()
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        """The reference init: plain normal, std ``sqrt(init_variance / (9 * C_in))``."""
+        for conv in self.convs:
+            std = math.sqrt(self.init_variance / (9 * conv.in_channels))
+            # Drawn on the CPU (where the generator lives) so a device gives the same weights.
+            weight = torch.empty(conv.weight.shape).normal_(0.0, std, generator=generator)
+            conv.weight.copy_(weight)
 
     @property
     def receptive_radius(self) -> int:

@@ -134,12 +134,24 @@ class _Stage:
 
     def reconstruction_error(self, image: np.ndarray) -> float:
         """MSE of the net's reconstruction of the whole input from its own son ([0, 1] units)."""
-        if self.on_device:
-            with torch.inference_mode():
+        return self.reconstruction_test(image)[0]
+
+    def reconstruction_test(
+        self, image: np.ndarray, *, count_live: bool = False
+    ) -> tuple[float, list[int] | None]:
+        """Reconstruction error, and (``count_live``) the live channels of each hidden layer on
+        the same network input: the upsampled son, the kind of picture training feeds the net.
+        (The raw input is the wrong probe: without biases a channel can still fire on its sharp
+        edges while it is dead on every smooth, upsampled picture the net is trained on.)"""
+        with torch.inference_mode():
+            if self.on_device:
                 x, target = self.training_pair(image)
-                return float(torch.mean((target - self.predict_tensor(x)) ** 2))
-        rebuilt = self.predict(self.interpolate(self.son(image), image.shape[:2]))
-        return float(np.mean((image - rebuilt) ** 2))
+                error = float(torch.mean((target - self.predict_tensor(x)) ** 2))
+            else:
+                upsampled = self.interpolate(self.son(image), image.shape[:2])
+                x = _to_tensor(upsampled, self.device)
+                error = float(np.mean((image - self.predict(upsampled)) ** 2))
+            return error, (self.net.live_channels(x) if count_live else None)
 
 
 def _crop_size(config: ZSSRConfig, image: np.ndarray) -> tuple[int, int]:
@@ -213,15 +225,21 @@ def _train_stage(
         losses.append(loss.item())
         if iteration % config.run_test_every == 0:
             stage.net.eval()
-            if start_state is not None and _is_dead(stage, image):
+            error, live = stage.reconstruction_test(image, count_live=config.revive_dead_net)
+            if live is not None and min(live) == 0:
                 stage.net.load_state_dict(start_state[0])
                 optimizer.load_state_dict(start_state[1])
                 policy.learning_rate /= 10.0
                 policy.last_change = iteration
                 policy.changes.append(iteration)
                 revivals.append(iteration)
+                error, live = stage.reconstruction_test(image, count_live=True)
+                if min(live) == 0:  # the stage started dead: nothing to go back to
+                    stage.net.reset_parameters(_generator_from(stage.rng))
+                    optimizer.state.clear()
+                    error = stage.reconstruction_error(image)
             test_iters.append(iteration)
-            test_errors.append(stage.reconstruction_error(image))
+            test_errors.append(error)
         if config.learning_rate_schedule == "reference":
             policy.update(iteration, test_iters, test_errors)
         if progress is not None:
@@ -243,11 +261,8 @@ def _train_stage(
     }
 
 
-def _is_dead(stage: _Stage, image: np.ndarray) -> bool:
-    """A hidden layer with no live channel anywhere on the input image (fed as it is: the
-    same kind of picture as the net's inputs, at the cost of one reconstruction test)."""
-    with torch.inference_mode():
-        return min(stage.net.live_channels(_to_tensor(image, stage.device))) == 0
+def _generator_from(rng: np.random.Generator) -> torch.Generator:
+    return torch.Generator().manual_seed(int(rng.integers(2**62)))
 
 
 def _scheduled_rate(config: ZSSRConfig, iteration: int, policy: LearningRatePolicy) -> float:
