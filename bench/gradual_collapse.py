@@ -19,6 +19,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import torch
 
 import zssr.trainer as trainer
 from blindsr.api import super_resolve
@@ -31,6 +32,27 @@ def live_channels(stage, image: np.ndarray) -> list[int]:
     """Per hidden layer, channels with a positive ReLU output somewhere on the stage's input."""
     x = trainer._to_tensor(stage.interpolate(image), stage.device)
     return stage.net.live_channels(x)
+
+
+@torch.no_grad()
+def interior_measures(stage, image: np.ndarray, band: int = 8) -> dict:
+    """Liveness away from the zero padding: per hidden layer, channels positive somewhere at
+    least ``band`` pixels from the border, and the share of positive units there; plus the
+    largest |residual| (net output minus its input) in that interior."""
+    x = trainer._to_tensor(stage.interpolate(image), stage.device)
+    h, counts, shares = x, [], []
+    for conv in stage.net.convs[:-1]:
+        h = torch.relu(conv(h))
+        inner = h[:, :, band:-band, band:-band]
+        counts.append(int((inner.amax(dim=(0, 2, 3)) > 0).sum()))
+        shares.append(float((inner > 0).float().mean()))
+    residual = stage.net.convs[-1](h) if stage.net.learn_residual else stage.net(x) - x
+    return {
+        "interior_live_channels": counts,
+        "interior_live_share": [round(v, 6) for v in shares],
+        "interior_max_abs_residual": float(residual[:, :, band:-band, band:-band].abs().max()),
+        "border_max_abs_residual": float(residual.abs().max()),
+    }
 
 
 def _parse(value: str) -> object:
@@ -65,6 +87,7 @@ def main() -> None:
 
     def watched(stage, image, bp_iters):
         row = {"scale": list(stage.scale), "live_channels": live_channels(stage, image)}
+        row.update(interior_measures(stage, image))
         row["reconstruction_error"] = stage.reconstruction_error(image)
         with args.out.open("a") as fh:
             fh.write(json.dumps(row) + "\n")
@@ -83,6 +106,7 @@ def main() -> None:
         "psnr": psnr(sr, hr, scale=2),
         "iterations": [s["iterations"] for s in report["stages"]],
         "revivals": [s["revivals"] for s in report["stages"]],
+        "lr_drops": [s["lr_drop_iterations"] for s in report["stages"]],
         "device": report["device"],
     }
     with args.out.open("a") as fh:
