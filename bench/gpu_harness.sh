@@ -5,9 +5,11 @@
 #
 #   PHASE=gradual DATA=.devdata OUT=$OUT BUDGET=340 bash bench/gpu_harness.sh
 #   PHASE=table2  DATA=.devdata OUT=$OUT BUDGET=290 bash bench/gpu_harness.sh
+#   PHASE=collapsed DATA=.devdata OUT=$OUT BUDGET=185 bash bench/gpu_harness.sh
 #
 # gradual: Set5 and Set14 x2 (protocol `ideal`), preset `ideal-gradual` with the dead-net guard,
 #          one worker per image, the GPU shared (not a timing run).
+# collapsed: the same for head (Set5), ppt3 and pepper (Set14) only.
 # table2:  BSD100 Table-2 protocol with ZSSR[bicubic], ZSSR[est] (narrowing 1.5) and ZSSR[true]:
 #          images 11-20 of the sorted list (repeat 0), and repeats 1-2 of images 1-10 (repeat 0
 #          is in bench/results/table2_bsd100 and is skipped: the store is copied in first).
@@ -39,6 +41,12 @@ case ${PHASE:?set PHASE} in
     m="zssr-bicubic:preset=ideal-gradual,revive_dead_net=true"
     bench ideal "$DATA/set5" "$OUT/set5_gradual" 5 "$m" &
     bench ideal "$DATA/set14" "$OUT/set14_gradual" 14 "$m" &
+    wait
+    ;;
+  collapsed)  # the three images whose gradual runs collapsed under the first guard
+    m="zssr-bicubic:preset=ideal-gradual,revive_dead_net=true"
+    bench ideal "$DATA/set5" "$OUT/set5_gradual" 1 "$m" --images head &
+    bench ideal "$DATA/set14" "$OUT/set14_gradual" 2 "$m" --images ppt3,pepper &
     wait
     ;;
   table2)

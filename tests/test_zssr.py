@@ -502,7 +502,9 @@ def test_live_channels_are_counted_on_the_reconstruction_tests_network_input(lr_
         ZSSRNet, "forward", lambda self, x: fed.append(x.clone()) or forward(self, x)
     )
     monkeypatch.setattr(
-        ZSSRNet, "live_channels", lambda self, x: probed.append(x.clone()) or live(self, x)
+        ZSSRNet,
+        "live_channels",
+        lambda self, x, **kw: probed.append(x.clone()) or live(self, x, **kw),
     )
     stage_cls = zssr.trainer._Stage
     test = stage_cls.reconstruction_test
@@ -550,3 +552,18 @@ def test_revival_divides_the_cosine_schedule_rate(lr_small, monkeypatch):
     # The test after step 0 finds the net dead; steps 1.. run at a tenth of the schedule.
     np.testing.assert_allclose(revived[:1], plain[:1])
     np.testing.assert_allclose(revived[1:], [r / 10 for r in plain[1:]])
+
+
+def test_a_net_alive_only_at_the_zero_padded_border_counts_as_dead():
+    """Layer 1 fires only where the padding's zeros meet the image; inside, all < 0."""
+    net = ZSSRNet(1, width=4, depth=3)
+    with torch.no_grad():
+        for conv in net.convs:
+            conv.weight.fill_(0.1)
+        net.convs[0].weight.fill_(-1.0)
+        net.convs[0].weight[:, :, 1, 1] = 7.5  # inside 7.5 - 8 < 0; at a border 7.5 - 5 > 0
+    x = torch.ones(1, 1, 20, 20)
+    assert net.live_channels(x) == [4, 4]
+    assert net.live_channels(x, margin=net.receptive_radius) == [0, 0]
+    residual = net(x) - x
+    assert residual[..., 6:-6, 6:-6].abs().max() == 0 and residual.abs().max() > 0

@@ -57,17 +57,24 @@ class ZSSRNet(nn.Module):
         return len(self.convs)
 
     @torch.no_grad()
-    def live_channels(self, x: torch.Tensor) -> list[int]:
-        """Per hidden layer, the channels whose ReLU output is positive somewhere on ``x``.
+    def live_channels(self, x: torch.Tensor, *, margin: int = 0) -> list[int]:
+        """Per hidden layer, the channels whose ReLU output is positive somewhere on ``x`` at
+        least ``margin`` pixels from its border (clamped so some interior is left).
 
         A layer with none is a dead net: without biases nothing downstream of it can respond
-        to the input again, the output is exactly the residual's base and every gradient is 0.
+        to the input again, and every gradient through it is 0. With ``margin`` at least the
+        receptive radius this also catches a net that only the zero padding keeps alive: its
+        residual is exactly 0 everywhere but in a thin frame at the border, and the frame's
+        gradients are too few to bring it back (docs/zssr.md, gradual collapse).
         """
+        height, width = x.shape[-2:]
+        m = max(0, min(margin, (min(height, width) - 1) // 2))
         counts = []
         h = x
         for conv in self.convs[:-1]:
             h = torch.relu(conv(h))
-            counts.append(int((h.amax(dim=(0, 2, 3)) > 0).sum()))
+            inner = h[:, :, m : height - m, m : width - m]
+            counts.append(int((inner.amax(dim=(0, 2, 3)) > 0).sum()))
         return counts
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -141,8 +141,8 @@ class _Stage:
     ) -> tuple[float, list[int] | None]:
         """Reconstruction error, and (``count_live``) the live channels of each hidden layer on
         the same network input: the upsampled son, the kind of picture training feeds the net.
-        (The raw input is the wrong probe: without biases a channel can still fire on its sharp
-        edges while it is dead on every smooth, upsampled picture the net is trained on.)"""
+        Counted away from the border (the receptive radius): a net that only the zero padding
+        keeps alive has a residual of exactly 0 everywhere else and does not recover."""
         with torch.inference_mode():
             if self.on_device:
                 x, target = self.training_pair(image)
@@ -151,7 +151,9 @@ class _Stage:
                 upsampled = self.interpolate(self.son(image), image.shape[:2])
                 x = _to_tensor(upsampled, self.device)
                 error = float(np.mean((image - self.predict(upsampled)) ** 2))
-            return error, (self.net.live_channels(x) if count_live else None)
+            if not count_live:
+                return error, None
+            return error, self.net.live_channels(x, margin=self.net.receptive_radius)
 
 
 def _crop_size(config: ZSSRConfig, image: np.ndarray) -> tuple[int, int]:
