@@ -497,13 +497,13 @@ def test_live_channels_are_counted_on_the_reconstruction_tests_network_input(lr_
     import zssr.trainer
 
     fed, probed = [], []
-    forward, live = ZSSRNet.forward, ZSSRNet.live_channels
+    forward, live = ZSSRNet.forward, ZSSRNet.live_fractions
     monkeypatch.setattr(
         ZSSRNet, "forward", lambda self, x: fed.append(x.clone()) or forward(self, x)
     )
     monkeypatch.setattr(
         ZSSRNet,
-        "live_channels",
+        "live_fractions",
         lambda self, x, **kw: probed.append(x.clone()) or live(self, x, **kw),
     )
     stage_cls = zssr.trainer._Stage
@@ -511,12 +511,12 @@ def test_live_channels_are_counted_on_the_reconstruction_tests_network_input(lr_
 
     def only_tests(self, image, **kwargs):
         fed.clear()
-        error, counts = test(self, image, **kwargs)
-        assert counts is not None and len(fed) == 1
+        error, dead = test(self, image, **kwargs)
+        assert dead is False and len(fed) == 1
         torch.testing.assert_close(probed[-1], fed[0])
         assert probed[-1].shape[-2:] == image.shape[:2]
         assert not np.allclose(probed[-1][0].permute(1, 2, 0).numpy(), image)
-        return error, counts
+        return error, dead
 
     monkeypatch.setattr(stage_cls, "reconstruction_test", only_tests)
     super_resolve(lr_small, 2, progress=False, **{**TINY, "max_iters": 3}, revive_dead_net=True)
@@ -567,3 +567,47 @@ def test_a_net_alive_only_at_the_zero_padded_border_counts_as_dead():
     assert net.live_channels(x, margin=net.receptive_radius) == [0, 0]
     residual = net(x) - x
     assert residual[..., 6:-6, 6:-6].abs().max() == 0 and residual.abs().max() > 0
+
+
+def test_a_net_that_changes_nothing_counts_as_dead(lr_small, monkeypatch):
+    """Live channels or not, a net whose prediction is exactly its (clipped) input is a no-op:
+    the guard revives it."""
+    import zssr.trainer
+
+    muted = []
+    original = zssr.trainer._Stage.reconstruction_test
+
+    def mute_once(self, image, **kwargs):
+        if not muted:
+            with torch.no_grad():
+                self.net.convs[-1].weight.zero_()  # hidden layers untouched and alive
+            muted.append(1)
+        return original(self, image, **kwargs)
+
+    monkeypatch.setattr(zssr.trainer._Stage, "reconstruction_test", mute_once)
+    _, rep = super_resolve(
+        lr_small, 2, progress=False, **{**TINY, "max_iters": 4}, revive_dead_net=True
+    )
+    assert rep["stages"][0]["revivals"] == [0]
+
+
+def test_a_layer_with_almost_no_live_unit_is_below_the_dead_fraction():
+    """Live channels but a handful of live units (the collapsed ppt3 run: 8e-6 of the last
+    hidden layer's): the fraction, not the channel count, tells it is dead."""
+    from zssr.trainer import DEAD_LIVE_FRACTION
+
+    net = ZSSRNet(1, width=4, depth=3)
+    with torch.no_grad():
+        for conv in net.convs:
+            conv.weight.fill_(0.1)
+    x = torch.zeros(1, 1, 64, 64)
+    x[..., 32, 32] = 1.0  # one bright pixel: only units near it fire
+    assert min(net.live_channels(x, margin=net.receptive_radius)) > 0
+    # 58 x 58 interior (margin 3): 3 x 3 live pixels after layer 1, 5 x 5 after layer 2.
+    assert net.live_fractions(x, margin=net.receptive_radius) == pytest.approx(
+        [9 / 58**2, 25 / 58**2]
+    )
+    x128 = torch.zeros(1, 1, 128, 128)
+    x128[..., 64, 64] = 1.0
+    assert min(net.live_fractions(x128, margin=net.receptive_radius)) < DEAD_LIVE_FRACTION
+    assert net.live_fractions(torch.rand(1, 1, 64, 64), margin=3) == [1.0, 1.0]

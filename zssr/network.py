@@ -62,20 +62,22 @@ class ZSSRNet(nn.Module):
         least ``margin`` pixels from its border (clamped so some interior is left).
 
         A layer with none is a dead net: without biases nothing downstream of it can respond
-        to the input again, and every gradient through it is 0. With ``margin`` at least the
-        receptive radius this also catches a net that only the zero padding keeps alive: its
-        residual is exactly 0 everywhere but in a thin frame at the border, and the frame's
-        gradients are too few to bring it back (docs/zssr.md, gradual collapse).
+        to the input again, and every gradient through it is 0.
         """
+        return [int((h.amax(dim=(0, 2, 3)) > 0).sum()) for h in self._hidden(x, margin)]
+
+    def live_fractions(self, x: torch.Tensor, *, margin: int = 0) -> list[float]:
+        """Per hidden layer, the fraction of its units (channels x pixels at least ``margin``
+        from the border) with a positive ReLU output on ``x``."""
+        return [float((h > 0).float().mean()) for h in self._hidden(x, margin)]
+
+    def _hidden(self, x: torch.Tensor, margin: int):
         height, width = x.shape[-2:]
         m = max(0, min(margin, (min(height, width) - 1) // 2))
-        counts = []
         h = x
         for conv in self.convs[:-1]:
             h = torch.relu(conv(h))
-            inner = h[:, :, m : height - m, m : width - m]
-            counts.append(int((inner.amax(dim=(0, 2, 3)) > 0).sum()))
-        return counts
+            yield h[:, :, m : height - m, m : width - m]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = x
