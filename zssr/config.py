@@ -57,10 +57,11 @@ class ZSSRConfig:
     #: Deviation: a fresh Adam (moments and step count) at each gradual stage. The reference
     #: keeps the optimizer state with the weights (docs/zssr.md, "Deviations").
     reset_optimizer_each_stage: bool = False
-    #: Deviation: when a reconstruction test finds the net dead (a hidden layer with no live
-    #: ReLU channel on the input, so every gradient is 0 for good), restore the weights and
-    #: optimizer state of the stage's start and divide the rate by 10. The reference has no
-    #: such guard; gradual runs sometimes die at a stage's restart at 1e-3 (docs/zssr.md).
+    #: Deviation: when a reconstruction test finds the net dead (a hidden layer with almost no
+    #: live ReLU unit, or a net that changes nothing: see ``_Stage.reconstruction_test``),
+    #: restore the weights and optimizer state of the stage's start and divide the rate by 10.
+    #: The reference has no such guard; gradual runs sometimes die at a stage's restart at 1e-3
+    #: (docs/zssr.md).
     revive_dead_net: bool = False
     learning_rate: float = 1e-3
     learning_rate_change_ratio: float = 1.5
