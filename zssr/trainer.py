@@ -151,8 +151,8 @@ class _Stage:
         on, so the residual is ~0 and so is every gradient; measured on a collapsed gradual run
         (ppt3): last hidden layer 8e-6 of its units live, residual 1e-8 inside the image, and
         the run never recovers. Away from the border because the zero padding alone can keep a
-        few units alive there. A healthy net keeps 10-50 % of each layer's units live, a
-        freshly initialised one about half.
+        few units alive there. The healthy layers measured keep 4.6-72 % of their units live,
+        freshly initialised ones 30-56 %.
         """
         with torch.inference_mode():
             if self.on_device:
