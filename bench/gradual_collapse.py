@@ -40,13 +40,15 @@ def interior_measures(stage, image: np.ndarray, band: int = 8) -> dict:
     least ``band`` pixels from the border, and the share of positive units there; plus the
     largest |residual| (net output minus its input) in that interior."""
     x = trainer._to_tensor(stage.interpolate(image), stage.device)
-    h, counts, shares = x, [], []
-    for conv in stage.net.convs[:-1]:
+    net = stage.net
+    counts = net.live_channels(x, margin=band)
+    shares = net.live_fractions(x, margin=band)
+    # The conv stack's own output: net(x) - x would round residuals below float32's epsilon at
+    # 1.0 (6e-8) to zero, and the collapsed runs' are 1e-8.
+    h = x
+    for conv in net.convs[:-1]:
         h = torch.relu(conv(h))
-        inner = h[:, :, band:-band, band:-band]
-        counts.append(int((inner.amax(dim=(0, 2, 3)) > 0).sum()))
-        shares.append(float((inner > 0).float().mean()))
-    residual = stage.net.convs[-1](h) if stage.net.learn_residual else stage.net(x) - x
+    residual = net.convs[-1](h)
     return {
         "interior_live_channels": counts,
         "interior_live_share": [round(v, 6) for v in shares],

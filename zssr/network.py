@@ -66,6 +66,7 @@ class ZSSRNet(nn.Module):
         """
         return [int((h.amax(dim=(0, 2, 3)) > 0).sum()) for h in self._hidden(x, margin)]
 
+    @torch.no_grad()
     def live_fractions(self, x: torch.Tensor, *, margin: int = 0) -> list[float]:
         """Per hidden layer, the fraction of its units (channels x pixels at least ``margin``
         from the border) with a positive ReLU output on ``x``."""
