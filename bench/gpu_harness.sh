@@ -5,10 +5,13 @@
 #
 #   PHASE=gradual DATA=.devdata OUT=$OUT BUDGET=340 bash bench/gpu_harness.sh
 #   PHASE=table2  DATA=.devdata OUT=$OUT BUDGET=290 bash bench/gpu_harness.sh
+#   PHASE=modern DATA=.devdata OUT=$OUT BUDGET=230 bash bench/gpu_harness.sh
 #   PHASE=collapsed DATA=.devdata OUT=$OUT BUDGET=185 bash bench/gpu_harness.sh
 #
 # gradual: Set5 and Set14 x2 (protocol `ideal`), preset `ideal-gradual` with the dead-net guard,
 #          one worker per image, the GPU shared (not a timing run).
+# modern:  Set5 and Set14 x2, one-jump `ideal` with `slope_variance=modern` (the numpy >= 1.16
+#          slope std, sqrt(3) smaller than the 2018 code's, so the rate drops later).
 # collapsed: the same for head (Set5), ppt3 and pepper (Set14) only.
 # table2:  BSD100 Table-2 protocol with ZSSR[bicubic], ZSSR[est] (narrowing 1.5) and ZSSR[true]:
 #          images 11-20 of the sorted list (repeat 0), and repeats 1-2 of images 1-10 (repeat 0
@@ -41,6 +44,12 @@ case ${PHASE:?set PHASE} in
     m="zssr-bicubic:preset=ideal-gradual,revive_dead_net=true"
     bench ideal "$DATA/set5" "$OUT/set5_gradual" 5 "$m" &
     bench ideal "$DATA/set14" "$OUT/set14_gradual" 14 "$m" &
+    wait
+    ;;
+  modern)  # one jump with the slope std of numpy >= 1.16 (zssr-reference.md §0.2, §5)
+    m="zssr-bicubic:preset=ideal,slope_variance=modern"
+    bench ideal "$DATA/set5" "$OUT/set5_modern" 5 "$m" &
+    bench ideal "$DATA/set14" "$OUT/set14_modern" 14 "$m" &
     wait
     ;;
   collapsed)  # the three images whose gradual runs collapsed under the first guard

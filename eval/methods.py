@@ -144,6 +144,8 @@ def run_unit(case: Case, method_text: str, seed: int, repeat: int, device: str =
         row.update(
             iterations=[st["iterations"] for st in report["stages"]],
             lr_drops=[st["lr_drop_iterations"] for st in report["stages"]],
+            # Iterations where the dead-net guard restored a stage (empty when it is off).
+            revivals=[st["revivals"] for st in report["stages"]],
             settings=report["settings"],
             device=report["device"],
             versions=report["versions"],

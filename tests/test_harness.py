@@ -236,6 +236,7 @@ def test_rejected_estimate_runs_exactly_zssr_bicubic(hr_dir, tmp_path, monkeypat
     assert est["estimation"]["fallback_to_bicubic"]
     assert est["estimation"]["fallback_preset"] == "ideal"
     assert est["psnr"] == bic["psnr"] and est["settings"] == bic["settings"]
+    assert bic["revivals"] == [[]]  # one stage, guard off: recorded, never fired
 
 
 def test_repeats_are_distinct_units_and_the_table_reports_their_spread(hr_dir, tmp_path):
