@@ -5,11 +5,15 @@
 #
 #   PHASE=gradual DATA=.devdata OUT=$OUT BUDGET=340 bash bench/gpu_harness.sh
 #   PHASE=table2  DATA=.devdata OUT=$OUT BUDGET=290 bash bench/gpu_harness.sh
+#   PHASE=table2est EST=estimator.query_score=laplacian DATA=.devdata OUT=$OUT BUDGET=200 bash ...
 #   PHASE=modern DATA=.devdata OUT=$OUT BUDGET=230 bash bench/gpu_harness.sh
 #   PHASE=collapsed DATA=.devdata OUT=$OUT BUDGET=185 bash bench/gpu_harness.sh
 #
 # gradual: Set5 and Set14 x2 (protocol `ideal`), preset `ideal-gradual` with the dead-net guard,
 #          one worker per image, the GPU shared (not a timing run).
+# table2est: ZSSR[est] with the estimator options EST on the first LIMIT (20) Table-2 images,
+#          REPEATS (1) repeats; the
+#          other methods' rows are copied in from bench/results/table2_bsd100 and skipped.
 # modern:  Set5 and Set14 x2, one-jump `ideal` with `slope_variance=modern` (the numpy >= 1.16
 #          slope std, sqrt(3) smaller than the 2018 code's, so the rate drops later).
 # collapsed: the same for head (Set5), ppt3 and pepper (Set14) only.
@@ -66,6 +70,12 @@ case ${PHASE:?set PHASE} in
     bench table2 "$DATA/t2" "$OUT/t2_more" 9 "$m" --limit 20 &
     bench table2 "$DATA/t2" "$OUT/t2_repeats" 9 "$m" --limit 10 --repeats 3 &
     wait
+    ;;
+  table2est)  # one more ZSSR[est] variant (EST = its method options) on all 20 Table-2 images
+    m="bicubic;zssr-bicubic;zssr-est:${EST:?set EST};zssr-true"
+    mkdir -p "$OUT/t2_est"
+    cp bench/results/table2_bsd100/results.jsonl "$OUT/t2_est/"
+    bench table2 "$DATA/t2" "$OUT/t2_est" 20 "$m" --limit "${LIMIT:-20}" --repeats "${REPEATS:-1}"
     ;;
   *) echo "unknown PHASE $PHASE" >&2; exit 2 ;;
 esac

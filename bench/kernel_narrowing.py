@@ -55,12 +55,15 @@ def case(data_dir: Path, name: str, seed: int, kernels: str = "table2"):
     return hr, kernel, _quantize(downscale(hr, kernel, 2))
 
 
-def cached_estimate(out: Path, name: str, lr: np.ndarray) -> tuple[np.ndarray, dict]:
+def cached_estimate(
+    out: Path, name: str, lr: np.ndarray, overrides: dict | None = None
+) -> tuple[np.ndarray, dict]:
     path = out / "kernels" / f"{name}.npz"
     if path.exists():
         z = np.load(path, allow_pickle=False)
         return z["kernel"], json.loads(str(z["report"]))
-    kernel, report = estimate_kernel(lr, 2, progress=False, narrowing=1)  # the raw estimate
+    # The raw estimate (narrowing 1); ``overrides`` are other EstimatorConfig fields.
+    kernel, report = estimate_kernel(lr, 2, progress=False, **{**(overrides or {}), "narrowing": 1})
     path.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "trustworthy": bool(report["trustworthy"]),
@@ -89,8 +92,19 @@ def main() -> None:
     ap.add_argument("--preset", default="given-kernel-fast")
     ap.add_argument("--skip-true", action="store_true", help="zssr stage: no true-kernel run")
     ap.add_argument("--kernels", choices=["table2", "div2krk"], default="table2")
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=JSON",
+        help="EstimatorConfig override, e.g. --set 'query_score=\"laplacian\"'; use a fresh --out",
+    )
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
+    overrides = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        overrides[key] = json.loads(value)
     args.out.mkdir(parents=True, exist_ok=True)
     gammas = [1.0] + [float(g) for g in args.gammas.split(",")]
 
@@ -104,7 +118,7 @@ def main() -> None:
                 continue
             hr, true, lr = case(args.data_dir, name, args.seed, args.kernels)
             t0 = time.perf_counter()
-            est, report = cached_estimate(args.out, name, lr)
+            est, report = cached_estimate(args.out, name, lr, overrides)
             row = {
                 "image": name,
                 "trustworthy": report["trustworthy"],
@@ -134,7 +148,7 @@ def main() -> None:
     done = done_keys(rows_path, "image", "kernel")
     for name in args.images.split(","):
         hr, true, lr = case(args.data_dir, name, args.seed, args.kernels)
-        est, report = cached_estimate(args.out, name, lr)
+        est, report = cached_estimate(args.out, name, lr, overrides)
         kernels = {f"est^{g:g}": narrow(est, g, 2) for g in gammas}
         if not args.skip_true:
             kernels["true"] = true

@@ -21,7 +21,12 @@ if TYPE_CHECKING:
     from kernel_estimation.config import EstimatorConfig
     from kernel_estimation.cross_scale import CrossScaleProblem
 
-__all__ = ["assess_confidence", "fit_gain"]
+__all__ = ["assess_confidence", "fit_gain", "CHECK_QUERY_FRACTION", "CHECK_QUERY_SCORE"]
+
+#: Queries the self-check judges on, whatever the fit used: the quarter of patch positions with
+#: the most gradient energy, the set its trust margins were calibrated on.
+CHECK_QUERY_SCORE = "gradient"
+CHECK_QUERY_FRACTION = 0.25
 
 
 def fit_gain(problem: CrossScaleProblem, distances: np.ndarray) -> dict:

@@ -19,6 +19,7 @@ __all__ = ["EstimatorConfig", "default_kernel_size"]
 _X4_MODES = ("composed", "direct")
 _INITS = ("delta", "bicubic")
 _QUERY_WEIGHTINGS = ("likelihood", "uniform")
+_QUERY_SCORES = ("gradient", "laplacian")
 # Self-check margins calibrated per patch size on the tuning images (see trust_margin).
 _CALIBRATED_TRUST_MARGIN = {4: 0.04, 5: 0.08}
 
@@ -57,9 +58,23 @@ class EstimatorConfig:
             (-2.2 dB mean LR reproduction on the tuning set).
         max_iterations: Cap on fixed-point iterations per start (paper: converged in ~15).
         tol: A start stops when ``||k_t - k_{t-1}|| / ||k_t||`` falls below this.
-        query_fraction: Fraction of LR patch positions used as queries, those with the most
-            gradient energy: flat patches match anything and carry no kernel information.
-        max_queries: Cap on queries (random subset of the high-gradient ones); bounds the time
+        query_fraction: Fraction of LR patch positions used as queries, those ranked highest
+            by ``query_score``: flat patches match anything and carry no kernel information.
+            0.1 with the Laplacian ranking (0.25, the earlier default with the gradient
+            ranking, keeps more soft patches: estimated area 23.4 instead of 19.6 px²).
+        query_score: How query patches are ranked: ``'laplacian'`` (default since
+            2026-11-26: sum of the squared Laplacian, which favours the image's sharpest
+            structures; see :func:`kernel_estimation.patches.select_queries`) or
+            ``'gradient'`` (sum of ``|grad|^2``, the earlier default). The SR kernel is the
+            blur the whole image shares; soft areas (defocus, smooth textures) are blurred
+            beyond it and pull the estimate wide. Measured on the tuning images with
+            ``query_fraction=0.1``: the estimated area drops from 24.9 to 19.6 px² (true mean
+            22.4), narrow truths gain 4 dB of LR reproduction, and ZSSR with the narrowed
+            estimate gains +0.8 dB over the gradient-ranked one on the six ZSSR tuning images
+            (docs/kernel-estimation-results.md, "Sharpest queries"). The self-check always
+            judges on the gradient-ranked quarter it was calibrated on
+            (:data:`kernel_estimation.confidence.CHECK_QUERY_FRACTION`).
+        max_queries: Cap on queries (random subset of the top-ranked ones); bounds the time
             on large images.
         max_examples: Cap on example patches of the coarse image (random subset, fixed for the
             whole run so every iteration optimises the same objective).
@@ -108,7 +123,8 @@ class EstimatorConfig:
     num_neighbors: int = 1
     max_iterations: int = 15
     tol: float = 1e-3
-    query_fraction: float = 0.25
+    query_fraction: float = 0.1
+    query_score: str = "laplacian"
     max_queries: int = 6000
     max_examples: int = 60000
     bandwidth: float = 1.0
@@ -149,6 +165,10 @@ class EstimatorConfig:
             )
         if not self.bandwidth > 0:
             raise ValueError(f"bandwidth must be > 0, got {self.bandwidth!r}")
+        if self.query_score not in _QUERY_SCORES:
+            raise ValueError(
+                f"query_score must be one of {_QUERY_SCORES}, got {self.query_score!r}"
+            )
         if self.query_weighting not in _QUERY_WEIGHTINGS:
             raise ValueError(
                 f"query_weighting must be one of {_QUERY_WEIGHTINGS}, got {self.query_weighting!r}"

@@ -8,10 +8,11 @@ the way ``l`` was made from the unknown HR image (kernel-estimation.md §1.2).
 Each iteration (an EM / IRLS step on the MAP objective, doc §1.3):
 
 1. ``l_a = downscale(l, k_t, alpha)``;
-2. every high-gradient ``p x p`` query patch ``q_i`` of ``l`` finds its nearest example
-   patches ``r_j`` of ``l_a``, with Parzen weights ``w_ij ~ exp(-|q_i - r_j|^2 / 2h^2)``
-   (by default the single nearest one, the small-bandwidth limit, and queries that recur
-   nowhere down-weighted; see :class:`EstimatorConfig`);
+2. every query patch ``q_i`` of ``l`` (``p x p``, the sharpest ones by ``query_score``) finds
+   its nearest example patches ``r_j`` of ``l_a``, with Parzen weights
+   ``w_ij ~ exp(-|q_i - r_j|^2 / 2h^2)`` (by default the single nearest one, the
+   small-bandwidth limit, and queries that recur nowhere down-weighted; see
+   :class:`EstimatorConfig`);
 3. ``k_{t+1}`` minimises ``sum_ij w_ij |q_i - R_j k|^2 + smoothness + boundary`` subject to
    ``sum k = 1``, centre of mass at the convention centre and (by default) ``k >= 0``, where
    ``R_j k`` is the example patch recomputed from its parent region in ``l``.
@@ -36,7 +37,12 @@ from scipy.linalg import cho_factor, solve_triangular
 
 from degradations.downscale import downscale_with_shifted_kernel
 from degradations.kernels import center_of_mass, compose_kernels
-from kernel_estimation.confidence import assess_confidence, fit_gain
+from kernel_estimation.confidence import (
+    CHECK_QUERY_FRACTION,
+    CHECK_QUERY_SCORE,
+    assess_confidence,
+    fit_gain,
+)
 from kernel_estimation.config import EstimatorConfig, default_kernel_size
 from kernel_estimation.patches import (
     luminance,
@@ -111,7 +117,9 @@ class CrossScaleProblem:
         p = config.patch_size
         self.patch = p
         self.padded = np.pad(lum, size // 2, mode="symmetric")
-        corners = select_queries(lum, p, config.query_fraction, config.max_queries, rng)
+        corners = select_queries(
+            lum, p, config.query_fraction, config.max_queries, rng, score=config.query_score
+        )
         self.query_corners = corners
         self.queries = patches_at(lum, corners, p)
         self.coarse_shape = (lum.shape[0] // alpha, lum.shape[1] // alpha)
@@ -339,9 +347,16 @@ def _estimate_stage(
     problem = CrossScaleProblem(lum, alpha, size, config, rng)
     kernel, distances, starts, best = _run_starts(problem, config, report)
     check = config.resolved_check_patch_size()
-    if check != config.patch_size:
-        # Judge the estimate on a problem built with the self-check's patch size.
-        problem = CrossScaleProblem(lum, alpha, size, replace(config, patch_size=check), rng)
+    check_config = replace(
+        config, patch_size=check, query_score=CHECK_QUERY_SCORE, query_fraction=CHECK_QUERY_FRACTION
+    )
+    if (check_config.patch_size, check_config.query_score, check_config.query_fraction) != (
+        config.patch_size,
+        config.query_score,
+        config.query_fraction,
+    ):
+        # Judge the estimate on the queries and patch size the self-check was calibrated with.
+        problem = CrossScaleProblem(lum, alpha, size, check_config, rng)
         distances = problem.nearest_distances(kernel)
     confidence = assess_confidence(fit_gain(problem, distances), config)
     confidence["check_patch_size"] = check

@@ -24,7 +24,7 @@ from degradations.kernels import (
 from eval.kernel_metrics import kernel_error, lr_reproduction_psnr
 from kernel_estimation import EstimatorConfig, estimate_kernel
 from kernel_estimation.cross_scale import CrossScaleProblem
-from kernel_estimation.patches import parent_windows, patches_at
+from kernel_estimation.patches import parent_windows, patches_at, select_queries
 from kernel_estimation.support import convention_centre, embed_centred, initial_kernel
 
 # Fewer queries and iterations than the defaults: same algorithm, a quarter of the time.
@@ -112,6 +112,27 @@ def test_patches_at_copies_the_windows_at_the_corners():
     assert pat.shape == (2, 9)
     np.testing.assert_array_equal(pat[0], img[1:4, 2:5].ravel())
     np.testing.assert_array_equal(pat[1], img[3:6, 4:7].ravel())
+
+
+def test_laplacian_queries_prefer_a_sharp_edge_to_a_soft_high_contrast_one():
+    # A sharp step of contrast 0.2 at column 20, a step of contrast 0.8 blurred with sigma 3 at
+    # column 60. Gradient energy ranks the soft edge first (c^2 / sigma), the Laplacian the
+    # sharp one (c^2 / sigma^3): per row about 0.02 vs 0.06, and 0.08 vs 0.005.
+    from scipy import ndimage
+
+    img = np.zeros((40, 80))
+    img[:, 20:] = 0.2
+    soft = np.zeros_like(img)
+    soft[:, 60:] = 0.8
+    img += ndimage.gaussian_filter1d(soft, 3.0, axis=1, mode="nearest")
+    rng = np.random.default_rng(0)
+    for score, side in (("gradient", "soft"), ("laplacian", "sharp")):
+        corners = select_queries(img, 4, 0.05, 10_000, rng, score=score)
+        centres = corners[:, 1] + 2
+        sharp = np.mean(np.abs(centres - 20) <= 3)
+        assert (sharp > 0.9) if side == "sharp" else (sharp < 0.1), (score, sharp)
+    with pytest.raises(ValueError, match="score"):
+        select_queries(img, 4, 0.05, 100, rng, score="sobel")
 
 
 # ------------------------------------------------------------------------------------ recovery
@@ -235,6 +256,22 @@ def test_same_seed_same_result_and_seed_matters(coffee_hr):
     assert not np.array_equal(a, c)
 
 
+def test_self_check_judges_on_its_calibrated_queries_whatever_the_fit_used(coffee_hr):
+    # The bicubic kernel's fit is measured on the check's own queries (gradient-ranked quarter,
+    # 5x5): it must not change when the fit ranks or counts its queries differently.
+    _, lr = _degrade(coffee_hr, anisotropic_gaussian(11, (2.0, 1.0), 0.2), 2)
+    cfg = dataclasses.replace(FAST, max_queries=10**6, max_iterations=2, inits=("delta",))
+    fits = {
+        (score, fraction): estimate_kernel(
+            lr,
+            2,
+            config=dataclasses.replace(cfg, query_score=score, query_fraction=fraction),
+        )[1]["confidence"]["fit_bicubic"]
+        for score, fraction in (("laplacian", 0.1), ("gradient", 0.25), ("gradient", 0.5))
+    }
+    assert len(set(fits.values())) == 1, fits
+
+
 def test_allow_negative_returns_a_normalised_kernel(coffee_hr):
     _, lr = _degrade(coffee_hr, anisotropic_gaussian(11, (1.2, 1.2), 0.0), 2)
     cfg = dataclasses.replace(
@@ -351,6 +388,7 @@ def test_bad_layout_and_values_are_rejected():
         ("query_fraction", 0.0),
         ("bandwidth", 0.0),
         ("query_weighting", "x"),
+        ("query_score", "sobel"),
         ("trust_margin", 1.5),
         ("check_patch_size", 2),
         ("narrowing", 0.0),
