@@ -5,15 +5,15 @@
 #
 #   PHASE=gradual DATA=.devdata OUT=$OUT BUDGET=340 bash bench/gpu_harness.sh
 #   PHASE=table2  DATA=.devdata OUT=$OUT BUDGET=290 bash bench/gpu_harness.sh
-#   PHASE=table2est EST=estimator.query_score=laplacian DATA=.devdata OUT=$OUT BUDGET=200 bash ...
+#   PHASE=table2est EST=estimator.query_score=laplacian DATA=.devdata OUT=$OUT BUDGET=230 bash ...
 #   PHASE=modern DATA=.devdata OUT=$OUT BUDGET=230 bash bench/gpu_harness.sh
 #   PHASE=collapsed DATA=.devdata OUT=$OUT BUDGET=185 bash bench/gpu_harness.sh
 #
 # gradual: Set5 and Set14 x2 (protocol `ideal`), preset `ideal-gradual` with the dead-net guard,
 #          one worker per image, the GPU shared (not a timing run).
-# table2est: ZSSR[est] with the estimator options EST on the first LIMIT (20) Table-2 images,
-#          REPEATS (1) repeats; the
-#          other methods' rows are copied in from bench/results/table2_bsd100 and skipped.
+# table2est: ZSSR[est] with the estimator options EST on the first LIMIT (default 20) Table-2
+#          images, REPEATS (default 1) repeats; the other methods' rows are copied in from
+#          bench/results/table2_bsd100 and skipped.
 # modern:  Set5 and Set14 x2, one-jump `ideal` with `slope_variance=modern` (the numpy >= 1.16
 #          slope std, sqrt(3) smaller than the 2018 code's, so the rate drops later).
 # collapsed: the same for head (Set5), ppt3 and pepper (Set14) only.

@@ -350,11 +350,7 @@ def _estimate_stage(
     check_config = replace(
         config, patch_size=check, query_score=CHECK_QUERY_SCORE, query_fraction=CHECK_QUERY_FRACTION
     )
-    if (check_config.patch_size, check_config.query_score, check_config.query_fraction) != (
-        config.patch_size,
-        config.query_score,
-        config.query_fraction,
-    ):
+    if check_config != config:
         # Judge the estimate on the queries and patch size the self-check was calibrated with.
         problem = CrossScaleProblem(lum, alpha, size, check_config, rng)
         distances = problem.nearest_distances(kernel)
