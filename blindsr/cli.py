@@ -18,7 +18,7 @@ import numpy as np
 from blindsr import __version__
 from blindsr.image_io import read_image, read_image_with_depth, write_image
 from blindsr.kernel_io import read_kernel, read_kernel_metadata, write_kernel
-from kernel_estimation.config import EstimatorConfig
+from kernel_estimation.config import QUERY_FRACTION_FOR_SCORE, EstimatorConfig
 
 # zssr.PRESETS names, spelled out so the CLI starts without importing torch (test_cli_sr checks
 # that the two lists agree).
@@ -314,6 +314,14 @@ def eval_cmd(
     help="Return k**G renormalised (G > 1: narrower; counters the too-wide bias on sharp "
     "images; 1 = the raw estimate).",
 )
+@click.option(
+    "--queries",
+    type=click.Choice(["laplacian", "gradient"]),
+    default=EstimatorConfig.query_score,
+    show_default=True,
+    help="Patches the kernel is fitted on: the sharpest tenth by Laplacian energy, or the "
+    "quarter with the most gradient energy (the earlier default; wider estimates).",
+)
 @click.option("--report", type=click.Path(path_type=Path), help="Write the JSON report here.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @user_errors
@@ -325,6 +333,7 @@ def estimate_cmd(
     x4_mode: str,
     png: Path | None,
     narrowing: float,
+    queries: str,
     report: Path | None,
     seed: int,
 ) -> None:
@@ -337,7 +346,14 @@ def estimate_cmd(
             check_not_input(path, lr)
     image = read_image(lr)
     kernel, rep = estimate_kernel(
-        image, s, seed=seed, size=size, x4_mode=x4_mode, narrowing=narrowing
+        image,
+        s,
+        seed=seed,
+        size=size,
+        x4_mode=x4_mode,
+        narrowing=narrowing,
+        query_score=queries,
+        query_fraction=QUERY_FRACTION_FOR_SCORE[queries],
     )
     write_kernel(
         output,

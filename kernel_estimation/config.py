@@ -14,12 +14,15 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-__all__ = ["EstimatorConfig", "default_kernel_size"]
+__all__ = ["EstimatorConfig", "QUERY_FRACTION_FOR_SCORE", "default_kernel_size"]
 
 _X4_MODES = ("composed", "direct")
 _INITS = ("delta", "bicubic")
 _QUERY_WEIGHTINGS = ("likelihood", "uniform")
 _QUERY_SCORES = ("gradient", "laplacian")
+#: The query fraction each ranking was measured with (docs/kernel-estimation-results.md): the
+#: sharpest tenth by Laplacian energy (the default), the gradient-ranked quarter (the earlier one).
+QUERY_FRACTION_FOR_SCORE = {"laplacian": 0.1, "gradient": 0.25}
 # Self-check margins calibrated per patch size on the tuning images (see trust_margin).
 _CALIBRATED_TRUST_MARGIN = {4: 0.04, 5: 0.08}
 

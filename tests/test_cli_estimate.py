@@ -52,7 +52,23 @@ def test_estimate_writes_kernel_confidence_picture_and_report(tmp_path, rgb_imag
     rep = json.loads((tmp_path / "r.json").read_text())
     assert rep["trustworthy"] == bool(meta["trustworthy"]) and "reason" in rep
     assert rep["config"]["narrowing"] == 1.25
+    assert (rep["config"]["query_score"], rep["config"]["query_fraction"]) == ("laplacian", 0.1)
     assert (tmp_path / "k.png").stat().st_size > 0
+    res = run(
+        "estimate",
+        lr,
+        "--scale",
+        2,
+        "-o",
+        tmp_path / "g.npy",
+        "--report",
+        tmp_path / "g.json",
+        "--queries",
+        "gradient",
+    )
+    assert res.exit_code == 0, res.output
+    rep = json.loads((tmp_path / "g.json").read_text())
+    assert (rep["config"]["query_score"], rep["config"]["query_fraction"]) == ("gradient", 0.25)
 
 
 def test_estimate_errors(tmp_path, rgb_image):
