@@ -4,6 +4,7 @@
 # the harness writes one row per finished unit, so a timeout loses only unfinished units.
 #
 #   PHASE=gradual DATA=.devdata OUT=$OUT BUDGET=340 bash bench/gpu_harness.sh
+#   PHASE=gradual SEED=1 DATA=.devdata OUT=$OUT BUDGET=340 bash ...   (another seed; default 0)
 #   PHASE=table2  DATA=.devdata OUT=$OUT BUDGET=290 bash bench/gpu_harness.sh
 #   PHASE=table2est EST=estimator.query_score=laplacian DATA=.devdata OUT=$OUT BUDGET=230 bash ...
 #   PHASE=modern DATA=.devdata OUT=$OUT BUDGET=230 bash bench/gpu_harness.sh
@@ -38,7 +39,8 @@ bench() {  # protocol data out workers methods [extra...]
   local protocol=$1 data=$2 out=$3 workers=$4 methods=$5
   shift 5
   timeout "$cap" $PY -m blindsr bench "$protocol" --data-dir "$data" --out "$out" \
-    --workers "$workers" --device "$DEVICE" --methods "$methods" "$@" >"$out.log" 2>&1
+    --workers "$workers" --device "$DEVICE" --methods "$methods" --seed "${SEED:-0}" "$@" \
+    >"$out.log" 2>&1
   echo "$(basename "$out") rc=$? at ${SECONDS}s" >>"$OUT/summary.txt"
 }
 { date -u +%FT%TZ; nvidia-smi --query-gpu=name,driver_version --format=csv,noheader; nproc; } \
