@@ -21,11 +21,11 @@ import json
 from pathlib import Path
 
 import numpy as np
+from blindsr.degradations import downscale, modcrop
+from blindsr.degradations.kernels import kernel_seed, random_div2krk_kernel
 
 from blindsr.image_io import read_image, write_image
 from blindsr.kernel_io import write_kernel
-from degradations import downscale, modcrop
-from degradations.kernels import kernel_seed, random_div2krk_kernel
 
 
 def main() -> None:

@@ -25,14 +25,14 @@ import time
 
 import numpy as np
 import torch
+from blindsr.degradations.downscale import downscale
+from blindsr.degradations.kernels import kernel_seed, random_table2_kernel
+from blindsr.zssr.config import preset_config
+from blindsr.zssr.trainer import run_zssr
 from skimage import data
 from skimage.transform import resize
 
 from blindsr import estimate_kernel
-from degradations.downscale import downscale
-from degradations.kernels import kernel_seed, random_table2_kernel
-from zssr.config import preset_config
-from zssr.trainer import run_zssr
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 

@@ -18,14 +18,14 @@ import argparse
 import json
 from pathlib import Path
 
+import blindsr.zssr.trainer as trainer
 import numpy as np
 import torch
+from blindsr.degradations import imresize, modcrop
+from blindsr.eval.metrics import psnr
 
-import zssr.trainer as trainer
 from blindsr.api import super_resolve
 from blindsr.image_io import read_image
-from degradations import imresize, modcrop
-from eval.metrics import psnr
 
 
 def live_channels(stage, image: np.ndarray) -> list[int]:

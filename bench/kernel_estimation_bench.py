@@ -46,21 +46,21 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-
-from blindsr.image_io import read_image  # noqa: E402
-from blindsr.kernel_io import write_kernel_picture  # noqa: E402
-from degradations import compose_kernels, downscale, modcrop  # noqa: E402
-from degradations.kernels import (  # noqa: E402
+from blindsr.degradations import compose_kernels, downscale, modcrop  # noqa: E402
+from blindsr.degradations.kernels import (  # noqa: E402
     bicubic_kernel,
     effective_area,
     kernel_seed,
     random_div2krk_kernel,
     random_table2_kernel,
 )
-from eval.kernel_metrics import kernel_error, lr_reproduction_psnr  # noqa: E402
-from kernel_estimation import EstimatorConfig, estimate_kernel  # noqa: E402
-from kernel_estimation.patches import luminance  # noqa: E402
-from kernel_estimation.spectral_check import spectral_residual  # noqa: E402
+from blindsr.eval.kernel_metrics import kernel_error, lr_reproduction_psnr  # noqa: E402
+from blindsr.kernel_estimation import EstimatorConfig, estimate_kernel  # noqa: E402
+from blindsr.kernel_estimation.patches import luminance  # noqa: E402
+from blindsr.kernel_estimation.spectral_check import spectral_residual  # noqa: E402
+
+from blindsr.image_io import read_image  # noqa: E402
+from blindsr.kernel_io import write_kernel_picture  # noqa: E402
 
 PROTOCOLS = ("table2-x2", "table2-x3", "div2krk-x2", "div2krk-x4", "bicubic-x2")
 DEFAULT_PROTOCOLS = PROTOCOLS[:4]
@@ -197,12 +197,11 @@ def machine() -> str:
 
 def timing(args: argparse.Namespace) -> None:
     """Nearest-neighbour back ends and end-to-end time at BSD100, 1K- and 2K-wide LR sizes."""
+    from blindsr.kernel_estimation.cross_scale import CrossScaleProblem, prepare_luminance
+    from blindsr.kernel_estimation.support import initial_kernel
     from scipy.spatial import cKDTree
     from skimage import data
     from skimage.transform import resize
-
-    from kernel_estimation.cross_scale import CrossScaleProblem, prepare_luminance
-    from kernel_estimation.support import initial_kernel
 
     config = EstimatorConfig()
     astronaut = data.astronaut().astype(np.float32) / 255.0

@@ -27,20 +27,20 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-from blindsr.api import estimate_kernel, super_resolve
-from blindsr.image_io import read_image
-from degradations import downscale, modcrop
-from degradations.kernels import (
+from blindsr.degradations import downscale, modcrop
+from blindsr.degradations.kernels import (
     effective_area,
     kernel_seed,
     random_div2krk_kernel,
     random_table2_kernel,
 )
-from eval.kernel_metrics import kernel_error, lr_reproduction_psnr
-from eval.metrics import psnr, ssim
-from eval.protocols import _quantize
-from kernel_estimation.support import narrow_kernel as narrow
+from blindsr.eval.kernel_metrics import kernel_error, lr_reproduction_psnr
+from blindsr.eval.metrics import psnr, ssim
+from blindsr.eval.protocols import _quantize
+from blindsr.kernel_estimation.support import narrow_kernel as narrow
+
+from blindsr.api import estimate_kernel, super_resolve
+from blindsr.image_io import read_image
 
 HELD_OUT = {"97033", "89072", "86016"}  # the ZSSR held-out check; never tuned on
 

@@ -4,10 +4,9 @@ pip install resize-right==0.0.2 && python bench/resize_parity.py
 """
 
 import numpy as np
+from blindsr.degradations.resize import imresize
 from resize_right import resize
 from skimage import data
-
-from degradations.resize import imresize
 
 img = data.astronaut().astype(np.float64) / 255
 for s in (0.25, 0.5, 2.0, 4.0):

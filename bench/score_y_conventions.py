@@ -16,10 +16,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from blindsr.degradations.downscale import modcrop
+from blindsr.eval.metrics import psnr, quantize_uint8
 
 from blindsr.image_io import read_image
-from degradations.downscale import modcrop
-from eval.metrics import psnr, quantize_uint8
 
 
 def _opencv_luma_psnr(sr: np.ndarray, hr: np.ndarray, shave: int) -> float:

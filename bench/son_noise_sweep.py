@@ -16,13 +16,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+from blindsr.degradations import downscale, imresize, modcrop
+from blindsr.degradations.kernels import kernel_seed
+from blindsr.eval.metrics import psnr, ssim
+from blindsr.eval.protocols import TABLE3_DEGRADATIONS, _degrade_table3, _quantize
 
 from blindsr.api import super_resolve
 from blindsr.image_io import read_image
-from degradations import downscale, imresize, modcrop
-from degradations.kernels import kernel_seed
-from eval.metrics import psnr, ssim
-from eval.protocols import TABLE3_DEGRADATIONS, _degrade_table3, _quantize
 
 
 def main() -> None:

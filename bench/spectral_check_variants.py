@@ -22,11 +22,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import kernel_estimation_bench as bench  # noqa: E402
+from blindsr.degradations.kernels import bicubic_kernel  # noqa: E402
+from blindsr.kernel_estimation.patches import luminance  # noqa: E402
 
 import kernel_estimation.spectral_check as spectral  # noqa: E402
 from blindsr.image_io import read_image  # noqa: E402
-from degradations.kernels import bicubic_kernel  # noqa: E402
-from kernel_estimation.patches import luminance  # noqa: E402
 
 VARIANTS = ((32, (0.06, 0.30)), (16, (0.06, 0.30)), (32, (0.06, 0.22)), (24, (0.08, 0.35)))
 VARIANTS += ((32, (0.10, 0.40)),)

@@ -87,10 +87,11 @@ def _bicubic_measures(results: str, data_dir: str, image: str) -> tuple[float, f
     the inputs the harness cached next to ``results.jsonl``."""
     from pathlib import Path
 
+    from blindsr.degradations import bicubic_kernel, modcrop
+    from blindsr.eval.kernel_metrics import kernel_error, lr_reproduction_psnr
+
     from blindsr.image_io import read_image
     from blindsr.kernel_io import read_kernel
-    from degradations import bicubic_kernel, modcrop
-    from eval.kernel_metrics import kernel_error, lr_reproduction_psnr
 
     cache = next((Path(results).parent / "inputs").glob("table2_x2_seed*"))
     hr_path = next(p for p in Path(data_dir).iterdir() if p.stem == image)

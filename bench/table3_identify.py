@@ -17,9 +17,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-
-from blindsr.image_io import read_image
-from degradations import (
+from blindsr.degradations import (
     add_gaussian_noise,
     add_speckle_noise,
     downscale,
@@ -27,9 +25,11 @@ from degradations import (
     jpeg_compress,
     modcrop,
 )
-from eval.metrics import psnr, ssim
-from eval.paper_numbers import TABLE3_PROJECT_PAGE
-from eval.protocols import TABLE3_DEGRADATIONS
+from blindsr.eval.metrics import psnr, ssim
+from blindsr.eval.paper_numbers import TABLE3_PROJECT_PAGE
+from blindsr.eval.protocols import TABLE3_DEGRADATIONS
+
+from blindsr.image_io import read_image
 
 
 def quantise(image: np.ndarray) -> np.ndarray:

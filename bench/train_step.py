@@ -34,12 +34,11 @@ import time
 
 import numpy as np
 import torch
+from blindsr.degradations import imresize
+from blindsr.zssr.config import preset_config
+from blindsr.zssr.network import ZSSRNet
+from blindsr.zssr.trainer import run_zssr
 from skimage import data
-
-from degradations import imresize
-from zssr.config import preset_config
-from zssr.network import ZSSRNet
-from zssr.trainer import run_zssr
 
 CROP = 128
 MACS = CROP * CROP * 9 * (3 * 64 + 6 * 64 * 64 + 64 * 3)

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from blindsr.degradations import imresize, modcrop
+from blindsr.eval.metrics import psnr, ssim
 
 from blindsr.api import super_resolve
 from blindsr.image_io import read_image, write_image
-from degradations import imresize, modcrop
-from eval.metrics import psnr, ssim
 
 
 def main() -> None:

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from degradations.kernels import validate_kernel
-from zssr.config import preset_config
-from zssr.trainer import run_zssr
+from blindsr.degradations.kernels import validate_kernel
+from blindsr.zssr.config import preset_config
+from blindsr.zssr.trainer import run_zssr
 
 __all__ = ["super_resolve", "estimate_kernel", "tqdm_progress", "LogProgress"]
 
@@ -140,8 +140,8 @@ def estimate_kernel(
     """
     from dataclasses import fields, replace
 
-    from kernel_estimation import EstimatorConfig
-    from kernel_estimation import estimate_kernel as _estimate
+    from blindsr.kernel_estimation import EstimatorConfig
+    from blindsr.kernel_estimation import estimate_kernel as _estimate
 
     img = _as_image(image)
     config = EstimatorConfig()

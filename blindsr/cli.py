@@ -17,8 +17,8 @@ import numpy as np
 
 from blindsr import __version__
 from blindsr.image_io import read_image, read_image_with_depth, write_image
+from blindsr.kernel_estimation.config import QUERY_FRACTION_FOR_SCORE, EstimatorConfig
 from blindsr.kernel_io import read_kernel, read_kernel_metadata, write_kernel
-from kernel_estimation.config import QUERY_FRACTION_FOR_SCORE, EstimatorConfig
 
 # zssr.PRESETS names, spelled out so the CLI starts without importing torch (test_cli_sr checks
 # that the two lists agree).
@@ -173,7 +173,7 @@ def degrade(
     modcrop: bool,
 ) -> None:
     """Make an LR image from HR with the one degradation operator (protocols.md §1)."""
-    from degradations import (
+    from blindsr.degradations import (
         add_gaussian_noise,
         add_speckle_noise,
         bicubic_kernel,
@@ -182,8 +182,8 @@ def degrade(
         random_div2krk_kernel,
         random_table2_kernel,
     )
-    from degradations import modcrop as do_modcrop
-    from degradations.kernels import compose_kernels
+    from blindsr.degradations import modcrop as do_modcrop
+    from blindsr.degradations.kernels import compose_kernels
 
     s = integer_scale(scale)
     if kernel_path is not None and random_kernel is not None:
@@ -253,8 +253,8 @@ def eval_cmd(
 
     HR is mod-cropped to a multiple of the scale; SR must have that size.
     """
-    from degradations import modcrop
-    from eval.metrics import evaluate
+    from blindsr.degradations import modcrop
+    from blindsr.eval.metrics import evaluate
 
     s = parse_scale(scale)
     if isinstance(s, tuple):
@@ -554,7 +554,7 @@ def sr_cmd(
     """Super-resolve LR (an image or a folder of images) with ZSSR."""
     from blindsr.api import super_resolve
     from blindsr.image_io import IMAGE_SUFFIXES
-    from zssr.config import KERNEL_FREE_PRESET, preset_config
+    from blindsr.zssr.config import KERNEL_FREE_PRESET, preset_config
 
     s = parse_scale(scale)
     if threads is not None:
@@ -703,14 +703,14 @@ def bench_cmd(
     tables_only: bool,
 ) -> None:
     """Reproduce a paper table on a folder of HR images (resumable)."""
-    from eval.harness import run_benchmark
+    from blindsr.eval.harness import run_benchmark
 
     if ";" in methods or ":" in methods:
         method_list = [m for m in methods.split(";") if m]
     else:
         method_list = [m for m in methods.split(",") if m]
     if device == "auto":
-        from zssr.trainer import resolve_device
+        from blindsr.zssr.trainer import resolve_device
 
         device = resolve_device("auto").type
     table = run_benchmark(

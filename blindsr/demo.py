@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 from skimage import data
 
+from blindsr.degradations import imresize
 from blindsr.image_io import read_image, write_image
-from degradations import imresize
 
 OUT = Path("demo_out")
 

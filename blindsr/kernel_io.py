@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 import scipy.io
 
+from blindsr.degradations.kernels import center_of_mass, normalize_kernel
 from blindsr.image_io import atomic_output
-from degradations.kernels import center_of_mass, normalize_kernel
 
 __all__ = [
     "read_kernel",

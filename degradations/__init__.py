@@ -1,8 +1,8 @@
 """Degradation model: MATLAB-exact resize, the kernel downscale operator, noise, JPEG."""
 
-from degradations.downscale import downscale, modcrop
-from degradations.jpeg import jpeg_compress
-from degradations.kernels import (
+from blindsr.degradations.downscale import downscale, modcrop
+from blindsr.degradations.jpeg import jpeg_compress
+from blindsr.degradations.kernels import (
     bicubic_kernel,
     compose_kernels,
     normalize_kernel,
@@ -10,8 +10,8 @@ from degradations.kernels import (
     random_table2_kernel,
     shift_kernel,
 )
-from degradations.noise import add_gaussian_noise, add_speckle_noise
-from degradations.resize import imresize, imresize_torch
+from blindsr.degradations.noise import add_gaussian_noise, add_speckle_noise
+from blindsr.degradations.resize import imresize, imresize_torch
 
 __all__ = [
     "add_gaussian_noise",

@@ -27,10 +27,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from blindsr.degradations.kernels import shift_kernel
+from blindsr.degradations.resize import imresize
 from scipy import signal
-
-from degradations.kernels import shift_kernel
-from degradations.resize import imresize
 
 __all__ = [
     "downscale",

@@ -14,9 +14,8 @@ import warnings
 import zlib
 
 import numpy as np
+from blindsr.degradations.resize import cubic
 from scipy import ndimage, signal
-
-from degradations.resize import cubic
 
 __all__ = [
     "validate_kernel",

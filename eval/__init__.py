@@ -1,5 +1,5 @@
 """Evaluation: paper-protocol PSNR/SSIM (and, later, the benchmark harness)."""
 
-from eval.metrics import evaluate, psnr, ssim
+from blindsr.eval.metrics import evaluate, psnr, ssim
 
 __all__ = ["evaluate", "psnr", "ssim"]

@@ -23,11 +23,10 @@ from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
-
-from eval.methods import parse_method, run_unit
-from eval.paper_numbers import PAPER, TABLE3_PROJECT_PAGE
-from eval.protocols import Case, prepare_cases
-from eval.results_store import ResultsStore, unit_key
+from blindsr.eval.methods import parse_method, run_unit
+from blindsr.eval.paper_numbers import PAPER, TABLE3_PROJECT_PAGE
+from blindsr.eval.protocols import Case, prepare_cases
+from blindsr.eval.results_store import ResultsStore, unit_key
 
 __all__ = ["run_benchmark", "write_tables", "Unit"]
 

@@ -13,10 +13,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from blindsr.degradations.downscale import downscale
+from blindsr.degradations.kernels import center_of_mass, normalize_kernel
 from scipy import ndimage
-
-from degradations.downscale import downscale
-from degradations.kernels import center_of_mass, normalize_kernel
 
 __all__ = ["align_kernels", "kernel_error", "lr_reproduction_psnr"]
 

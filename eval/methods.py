@@ -21,12 +21,12 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from blindsr.degradations import imresize, modcrop
+from blindsr.eval.metrics import psnr, ssim
+from blindsr.eval.protocols import Case
 
 from blindsr.image_io import read_image
 from blindsr.kernel_io import read_kernel
-from degradations import imresize, modcrop
-from eval.metrics import psnr, ssim
-from eval.protocols import Case
 
 __all__ = ["MethodSpec", "parse_method", "run_unit", "BASE_METHODS"]
 
@@ -85,7 +85,7 @@ def parse_method(text: str) -> MethodSpec:
 
 
 def unit_seed(seed: int, repeat: int, name: str) -> int:
-    from degradations.kernels import kernel_seed
+    from blindsr.degradations.kernels import kernel_seed
 
     return kernel_seed(seed * 1009 + repeat, name)
 
@@ -123,7 +123,7 @@ def run_unit(case: Case, method_text: str, seed: int, repeat: int, device: str =
                 lr, s, case, unit_seed(seed, repeat, case.name), spec.estimator_overrides()
             )
             if kernel is None:
-                from zssr.config import KERNEL_FREE_PRESET
+                from blindsr.zssr.config import KERNEL_FREE_PRESET
 
                 preset = KERNEL_FREE_PRESET.get(preset, preset)
                 est_info["fallback_preset"] = preset
@@ -174,7 +174,7 @@ def _estimate(
         "confidence": report.get("confidence"),
     }
     if case.kernel_path is not None:
-        from eval.kernel_metrics import kernel_error, lr_reproduction_psnr
+        from blindsr.eval.kernel_metrics import kernel_error, lr_reproduction_psnr
 
         true_k = read_kernel(case.kernel_path)
         hr = modcrop(read_image(case.hr_path), scale)

@@ -23,18 +23,18 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-
-from blindsr.image_io import read_image, write_image
-from blindsr.kernel_io import write_kernel
-from degradations import (
+from blindsr.degradations import (
     add_gaussian_noise,
     add_speckle_noise,
     downscale,
     jpeg_compress,
     modcrop,
 )
-from degradations.kernels import kernel_seed, random_table2_kernel
-from eval.paper_numbers import TABLE3_PROJECT_PAGE
+from blindsr.degradations.kernels import kernel_seed, random_table2_kernel
+from blindsr.eval.paper_numbers import TABLE3_PROJECT_PAGE
+
+from blindsr.image_io import read_image, write_image
+from blindsr.kernel_io import write_kernel
 
 __all__ = ["Case", "PROTOCOLS", "prepare_cases", "list_images"]
 

@@ -2,8 +2,8 @@
 
 Usage::
 
-    from degradations.kernels import bicubic_kernel
-    from kernel_estimation import EstimatorConfig, estimate_kernel
+    from blindsr.degradations.kernels import bicubic_kernel
+    from blindsr.kernel_estimation import EstimatorConfig, estimate_kernel
 
     kernel, report = estimate_kernel(lr, 2, seed=0)   # lr: H x W x C float in [0, 1]
     if not report["trustworthy"]:                     # the self-check failed
@@ -16,7 +16,7 @@ neighbours), :mod:`.support` (the kernel grid: convention centre, starts, priors
 docs/kernel-estimation-results.md.
 """
 
-from kernel_estimation.config import EstimatorConfig, default_kernel_size
-from kernel_estimation.cross_scale import estimate_kernel
+from blindsr.kernel_estimation.config import EstimatorConfig, default_kernel_size
+from blindsr.kernel_estimation.cross_scale import estimate_kernel
 
 __all__ = ["EstimatorConfig", "default_kernel_size", "estimate_kernel"]

@@ -13,13 +13,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-
-from degradations.kernels import bicubic_kernel
-from kernel_estimation.support import embed_centred
+from blindsr.degradations.kernels import bicubic_kernel
+from blindsr.kernel_estimation.support import embed_centred
 
 if TYPE_CHECKING:
-    from kernel_estimation.config import EstimatorConfig
-    from kernel_estimation.cross_scale import CrossScaleProblem
+    from blindsr.kernel_estimation.config import EstimatorConfig
+    from blindsr.kernel_estimation.cross_scale import CrossScaleProblem
 
 __all__ = ["assess_confidence", "fit_gain", "CHECK_QUERY_FRACTION", "CHECK_QUERY_SCORE"]
 

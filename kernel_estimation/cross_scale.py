@@ -32,26 +32,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import optimize, sparse
-from scipy.linalg import cho_factor, solve_triangular
-
-from degradations.downscale import downscale_with_shifted_kernel
-from degradations.kernels import center_of_mass, compose_kernels
-from kernel_estimation.confidence import (
+from blindsr.degradations.downscale import downscale_with_shifted_kernel
+from blindsr.degradations.kernels import center_of_mass, compose_kernels
+from blindsr.kernel_estimation.confidence import (
     CHECK_QUERY_FRACTION,
     CHECK_QUERY_SCORE,
     assess_confidence,
     fit_gain,
 )
-from kernel_estimation.config import EstimatorConfig, default_kernel_size
-from kernel_estimation.patches import (
+from blindsr.kernel_estimation.config import EstimatorConfig, default_kernel_size
+from blindsr.kernel_estimation.patches import (
     luminance,
     nearest_neighbours,
     parent_windows,
     patches_at,
     select_queries,
 )
-from kernel_estimation.support import (
+from blindsr.kernel_estimation.support import (
     boundary_mask,
     convention_centre,
     difference_operator,
@@ -60,6 +57,8 @@ from kernel_estimation.support import (
     narrow_kernel,
     recentre,
 )
+from scipy import optimize, sparse
+from scipy.linalg import cho_factor, solve_triangular
 
 __all__ = ["estimate_kernel", "CrossScaleProblem", "prepare_luminance"]
 

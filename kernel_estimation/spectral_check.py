@@ -31,8 +31,7 @@ texture scale, can prefer a wrong kernel here too. It is a second opinion, not a
 from __future__ import annotations
 
 import numpy as np
-
-from degradations.downscale import downscale
+from blindsr.degradations.downscale import downscale
 
 __all__ = ["spectral_residual"]
 

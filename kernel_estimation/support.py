@@ -12,9 +12,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from blindsr.degradations.kernels import bicubic_kernel, center_of_mass
 from scipy import ndimage, sparse
-
-from degradations.kernels import bicubic_kernel, center_of_mass
 
 __all__ = [
     "convention_centre",

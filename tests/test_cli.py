@@ -2,12 +2,12 @@ import json
 
 import numpy as np
 import pytest
+from blindsr.degradations import downscale, imresize, modcrop
 from click.testing import CliRunner
 
 from blindsr.cli import cli
 from blindsr.image_io import read_image, write_image
 from blindsr.kernel_io import read_kernel, write_kernel
-from degradations import downscale, imresize, modcrop
 
 
 @pytest.fixture()

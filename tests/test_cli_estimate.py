@@ -2,13 +2,13 @@ import json
 
 import numpy as np
 import scipy.io
+from blindsr.degradations import downscale
+from blindsr.degradations.kernels import random_table2_kernel
 from click.testing import CliRunner
 
 from blindsr.cli import cli
 from blindsr.image_io import write_image
 from blindsr.kernel_io import read_kernel, read_kernel_metadata, write_kernel
-from degradations import downscale
-from degradations.kernels import random_table2_kernel
 
 FAST = [
     "--max-iters",

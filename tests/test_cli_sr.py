@@ -98,8 +98,9 @@ def test_sr_errors(tmp_path, rgb_image):
 
 
 def test_cli_preset_choices_are_the_zssr_presets():
+    from blindsr.zssr.config import PRESETS
+
     from blindsr.cli import PRESET_NAMES
-    from zssr.config import PRESETS
 
     assert PRESET_NAMES == list(PRESETS)
 

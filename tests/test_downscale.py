@@ -1,10 +1,9 @@
 import numpy as np
 import pytest
+from blindsr.degradations import bicubic_kernel, downscale, imresize, modcrop, shift_kernel
+from blindsr.degradations.kernels import anisotropic_gaussian, center_of_mass, random_table2_kernel
 from scipy import ndimage
 from skimage.registration import phase_cross_correlation
-
-from degradations import bicubic_kernel, downscale, imresize, modcrop, shift_kernel
-from degradations.kernels import anisotropic_gaussian, center_of_mass, random_table2_kernel
 
 
 def reference_operator(hr, kernel, s):
@@ -118,7 +117,7 @@ def test_bad_kernels_raise(rgb_image, kernel, match):
 def test_fft_correlation_equals_direct_correlation(shape, scale):
     """The FFT path equals scipy's direct correlate-then-sample, even when the kernel is wider
     than the image (repeated half-sample-symmetric reflections)."""
-    from degradations.downscale import downscale_with_shifted_kernel, sample_grid
+    from blindsr.degradations.downscale import downscale_with_shifted_kernel, sample_grid
 
     rng = np.random.default_rng(7)
     img = rng.random(shape)

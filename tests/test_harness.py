@@ -7,15 +7,15 @@ import time
 
 import numpy as np
 import pytest
+from blindsr.degradations.kernels import kernel_seed, random_table2_kernel
+from blindsr.eval.harness import run_benchmark, write_tables
+from blindsr.eval.paper_numbers import TABLE3_PROJECT_PAGE
+from blindsr.eval.protocols import prepare_cases
+from blindsr.eval.results_store import ResultsStore
 from skimage import data
 
 from blindsr.image_io import write_image
 from blindsr.kernel_io import read_kernel
-from degradations.kernels import kernel_seed, random_table2_kernel
-from eval.harness import run_benchmark, write_tables
-from eval.paper_numbers import TABLE3_PROJECT_PAGE
-from eval.protocols import prepare_cases
-from eval.results_store import ResultsStore
 
 TINY = "zssr-bicubic:max_iters=3,width=8,crop_size=24,run_test_every=2"
 STABLE = ("image", "method", "seed", "repeat", "psnr", "ssim", "iterations", "degradation")
@@ -142,8 +142,9 @@ def test_unknown_method_fails_before_work(hr_dir, tmp_path):
 def test_estimator_options_reach_the_estimator_and_only_zssr_est_takes_them(
     hr_dir, tmp_path, monkeypatch
 ):
-    import kernel_estimation
-    from eval.methods import parse_method, run_unit
+    from blindsr.eval.methods import parse_method, run_unit
+
+    from blindsr import kernel_estimation
 
     seen = {}
 
@@ -198,8 +199,9 @@ def test_table3_paper_imposes_the_published_degradations(tmp_path):
 
 
 def test_div2krk_layout_is_read_not_regenerated(tmp_path, rgb_image):
+    from blindsr.degradations import downscale
+
     from blindsr.kernel_io import write_kernel
-    from degradations import downscale
 
     root = tmp_path / "DIV2KRK"
     k = random_table2_kernel(np.random.default_rng(0), 2)
@@ -220,8 +222,9 @@ def test_div2krk_layout_is_read_not_regenerated(tmp_path, rgb_image):
 
 
 def test_rejected_estimate_runs_exactly_zssr_bicubic(hr_dir, tmp_path, monkeypatch):
-    import kernel_estimation
-    from eval.methods import run_unit
+    from blindsr.eval.methods import run_unit
+
+    from blindsr import kernel_estimation
 
     def untrusted(lr, scale, **kwargs):
         k = np.zeros((13, 13))

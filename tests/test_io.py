@@ -4,10 +4,10 @@ import cv2
 import numpy as np
 import pytest
 import scipy.io
+from blindsr.degradations.kernels import random_table2_kernel
 
 from blindsr.image_io import read_image, read_image_with_depth, write_image
 from blindsr.kernel_io import read_kernel, write_kernel, write_kernel_picture
-from degradations.kernels import random_table2_kernel
 
 
 def test_rgb_round_trip_is_rgb_and_exact(tmp_path, rgb_image):

@@ -11,21 +11,20 @@ import json
 
 import numpy as np
 import pytest
-from skimage import data
-
-from degradations import downscale, modcrop
-from degradations.kernels import (
+from blindsr.degradations import downscale, modcrop
+from blindsr.degradations.kernels import (
     anisotropic_gaussian,
     bicubic_kernel,
     center_of_mass,
     compose_kernels,
     shift_kernel,
 )
-from eval.kernel_metrics import kernel_error, lr_reproduction_psnr
-from kernel_estimation import EstimatorConfig, estimate_kernel
-from kernel_estimation.cross_scale import CrossScaleProblem
-from kernel_estimation.patches import parent_windows, patches_at, select_queries
-from kernel_estimation.support import convention_centre, embed_centred, initial_kernel
+from blindsr.eval.kernel_metrics import kernel_error, lr_reproduction_psnr
+from blindsr.kernel_estimation import EstimatorConfig, estimate_kernel
+from blindsr.kernel_estimation.cross_scale import CrossScaleProblem
+from blindsr.kernel_estimation.patches import parent_windows, patches_at, select_queries
+from blindsr.kernel_estimation.support import convention_centre, embed_centred, initial_kernel
+from skimage import data
 
 # Fewer queries and iterations than the defaults: same algorithm, a quarter of the time.
 FAST = EstimatorConfig(max_queries=2500, max_iterations=10)
@@ -283,8 +282,8 @@ def test_allow_negative_returns_a_normalised_kernel(coffee_hr):
 
 
 def test_narrow_kernel_divides_a_gaussian_covariance():
-    from degradations.kernels import effective_area
-    from kernel_estimation.support import narrow_kernel
+    from blindsr.degradations.kernels import effective_area
+    from blindsr.kernel_estimation.support import narrow_kernel
 
     k = anisotropic_gaussian(21, (4.0, 1.5), 0.6)  # odd size: shift_kernel's x2 convention
     k = shift_kernel(k, 2)
@@ -307,7 +306,7 @@ _FEW = {"max_iterations": 4, "inits": ("delta",)}
 
 
 def test_estimate_with_narrowing_is_the_narrowed_estimate(coffee_hr):
-    from kernel_estimation.support import narrow_kernel
+    from blindsr.kernel_estimation.support import narrow_kernel
 
     _, lr = _degrade(coffee_hr, anisotropic_gaussian(11, (1.5, 0.8), 0.3), 2)
     cfg = dataclasses.replace(FAST, **_FEW, narrowing=1)

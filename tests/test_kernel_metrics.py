@@ -6,10 +6,9 @@ import math
 
 import numpy as np
 import pytest
-
-from degradations import downscale
-from degradations.kernels import anisotropic_gaussian, bicubic_kernel, center_of_mass
-from eval.kernel_metrics import align_kernels, kernel_error, lr_reproduction_psnr
+from blindsr.degradations import downscale
+from blindsr.degradations.kernels import anisotropic_gaussian, bicubic_kernel, center_of_mass
+from blindsr.eval.kernel_metrics import align_kernels, kernel_error, lr_reproduction_psnr
 
 
 def test_identical_kernels_have_zero_error_and_infinite_psnr():

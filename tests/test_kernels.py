@@ -1,8 +1,7 @@
 import numpy as np
 import pytest
-
-from degradations import compose_kernels, downscale, modcrop
-from degradations.kernels import (
+from blindsr.degradations import compose_kernels, downscale, modcrop
+from blindsr.degradations.kernels import (
     anisotropic_gaussian,
     bicubic_kernel,
     center_of_mass,

@@ -2,9 +2,8 @@ import math
 
 import numpy as np
 import pytest
+from blindsr.eval.metrics import psnr, rgb_to_y, ssim
 from scipy import ndimage
-
-from eval.metrics import psnr, rgb_to_y, ssim
 
 
 def wang_ssim(a, b):

@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
-
-from degradations import add_gaussian_noise, add_speckle_noise, jpeg_compress
+from blindsr.degradations import add_gaussian_noise, add_speckle_noise, jpeg_compress
 
 
 def test_gaussian_noise_statistics_and_seed():
@@ -41,7 +40,7 @@ def test_jpeg_quality_validation(rgb_image, q):
 
 
 def test_estimate_noise_std_reads_white_noise_and_not_smooth_content():
-    from degradations.noise import estimate_noise_std
+    from blindsr.degradations.noise import estimate_noise_std
 
     rng = np.random.default_rng(0)
     yy, xx = np.mgrid[0:128, 0:128] / 128.0

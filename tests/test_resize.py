@@ -3,8 +3,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
-from degradations.resize import imresize, imresize_torch, output_shape_for
+from blindsr.degradations.resize import imresize, imresize_torch, output_shape_for
 
 GOLDEN = np.load(Path(__file__).parent / "fixtures" / "imresize_golden.npz")
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from degradations import downscale
-from degradations.kernels import anisotropic_gaussian, bicubic_kernel
-from kernel_estimation.spectral_check import spectral_residual
+from blindsr.degradations import downscale
+from blindsr.degradations.kernels import anisotropic_gaussian, bicubic_kernel
+from blindsr.kernel_estimation.spectral_check import spectral_residual
 
 
 def power_law_image(size: int, gamma: float, seed: int) -> np.ndarray:

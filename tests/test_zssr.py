@@ -3,17 +3,22 @@ import math
 import numpy as np
 import pytest
 import torch
+from blindsr.degradations import downscale, imresize
+from blindsr.degradations.kernels import random_table2_kernel, shift_kernel
+from blindsr.zssr.augment import random_father
+from blindsr.zssr.back_projection import back_project
+from blindsr.zssr.config import REFERENCE_GRADUAL_X2, ZSSRConfig, gradual_steps, preset_config
+from blindsr.zssr.ensemble import (
+    ensemble_indices,
+    forward_transform,
+    inverse_transform,
+    median_fuse,
+)
+from blindsr.zssr.lr_policy import LearningRatePolicy, slope_and_std
+from blindsr.zssr.network import ZSSRNet
+from blindsr.zssr.tiling import forward_tiled
 
 from blindsr.api import super_resolve
-from degradations import downscale, imresize
-from degradations.kernels import random_table2_kernel, shift_kernel
-from zssr.augment import random_father
-from zssr.back_projection import back_project
-from zssr.config import REFERENCE_GRADUAL_X2, ZSSRConfig, gradual_steps, preset_config
-from zssr.ensemble import ensemble_indices, forward_transform, inverse_transform, median_fuse
-from zssr.lr_policy import LearningRatePolicy, slope_and_std
-from zssr.network import ZSSRNet
-from zssr.tiling import forward_tiled
 
 TINY = dict(max_iters=4, width=8, crop_size=24, run_test_every=2)
 
@@ -88,7 +93,7 @@ def test_bad_settings_are_named(lr_small):
 
 
 def test_cosine_schedule_runs_its_budget_and_anneals(lr_small):
-    from zssr.trainer import _scheduled_rate
+    from blindsr.zssr.trainer import _scheduled_rate
 
     cfg = ZSSRConfig(learning_rate_schedule="cosine", max_iters=11, min_learning_rate=1e-5)
     rates = [_scheduled_rate(cfg, i, None) for i in range(11)]
@@ -110,7 +115,7 @@ def test_bf16_training_runs_and_stays_close_to_fp32(lr_small):
 
 
 def test_fast_presets_differ_from_their_base_only_in_the_training_budget():
-    from zssr.config import FAST_TRAINING
+    from blindsr.zssr.config import FAST_TRAINING
 
     for fast, base in (
         ("fast", "ideal"),
@@ -250,7 +255,7 @@ def test_gradual_schedule_and_config_resolution():
 @pytest.mark.parametrize("with_kernel", [False, True])
 def test_device_sons_equal_host_sons(rgb_image, scale, with_kernel):
     """The GPU path (son, upsampling on the device) equals the host path; checked on the CPU."""
-    from zssr.trainer import _Stage
+    from blindsr.zssr.trainer import _Stage
 
     kernel = None
     if with_kernel:
@@ -269,7 +274,7 @@ def test_device_sons_equal_host_sons(rgb_image, scale, with_kernel):
 
 
 def test_torch_downscale_equals_numpy_downscale_in_float64(rgb_image):
-    from degradations.downscale import (
+    from blindsr.degradations.downscale import (
         downscale_with_shifted_kernel,
         downscale_with_shifted_kernel_torch,
     )
@@ -283,7 +288,7 @@ def test_torch_downscale_equals_numpy_downscale_in_float64(rgb_image):
 
 
 def test_device_sons_noise_is_seeded(rgb_image):
-    from zssr.trainer import _Stage
+    from blindsr.zssr.trainer import _Stage
 
     cfg = ZSSRConfig(noise_std=0.05)
     father = rgb_image[:32, :32].copy()
@@ -300,7 +305,7 @@ def test_device_sons_noise_is_seeded(rgb_image):
 
 
 def test_torch_ensemble_transforms_equal_numpy_ones(rgb_image):
-    from zssr.ensemble import (
+    from blindsr.zssr.ensemble import (
         forward_transform_torch,
         inverse_transform_torch,
         median_fuse_torch,
@@ -326,7 +331,7 @@ def test_torch_ensemble_transforms_equal_numpy_ones(rgb_image):
 def test_device_inference_equals_host_inference(rgb_image, with_kernel):
     """The GPU path of inference (ensemble, median, back-projection, reconstruction tests on
     the device) equals the host path; checked on the CPU with a small random net."""
-    from zssr.trainer import _infer_stage, _Stage
+    from blindsr.zssr.trainer import _infer_stage, _Stage
 
     scale = (2.0, 2.0)
     kernel = None
@@ -350,7 +355,7 @@ def test_device_inference_equals_host_inference(rgb_image, with_kernel):
 
 
 def test_torch_back_projection_equals_numpy_one(rgb_image):
-    from zssr.back_projection import back_project_torch
+    from blindsr.zssr.back_projection import back_project_torch
 
     k = shift_kernel(random_table2_kernel(np.random.default_rng(4), 2), 2)
     lr = rgb_image[:15, :12].copy()
@@ -368,8 +373,8 @@ def test_torch_back_projection_equals_numpy_one(rgb_image):
 
 
 def test_son_noise_auto_matches_the_input_noise():
-    from degradations.kernels import bicubic_kernel
-    from zssr.son_noise import AUTO_FLOOR, operator_noise_gain, resolve_son_noise_std
+    from blindsr.degradations.kernels import bicubic_kernel
+    from blindsr.zssr.son_noise import AUTO_FLOOR, operator_noise_gain, resolve_son_noise_std
 
     # MATLAB bicubic x2 is correlation with bicubic_kernel(2) + subsampling: gain = its l2 norm.
     closed_form = float(np.sqrt((bicubic_kernel(2) ** 2).sum()))
@@ -407,7 +412,7 @@ def test_adam_state_lives_as_long_as_the_weights(
 ):
     """Reference: Adam moments are reset only with the weights (init_net_for_each_sf); the
     reset_optimizer_each_stage deviation resets them at every stage."""
-    import zssr.trainer
+    from blindsr import zssr
 
     made = []
 
@@ -443,7 +448,7 @@ def _kill(net):
 def test_a_dead_net_is_revived_only_when_asked(lr_small, monkeypatch, revive):
     """Kill the net just before its first reconstruction test; the guard restores the stage's
     start (alive) at that test."""
-    import zssr.trainer
+    from blindsr import zssr
 
     killed = []
     original = zssr.trainer._Stage.reconstruction_test
@@ -468,7 +473,7 @@ def test_a_dead_net_is_revived_only_when_asked(lr_small, monkeypatch, revive):
 
 def test_a_net_dead_since_the_stage_start_is_reinitialised(lr_small, monkeypatch):
     """Nothing alive to go back to: the guard draws fresh weights and clears Adam's state."""
-    import zssr.trainer
+    from blindsr import zssr
 
     original_train = zssr.trainer._train_stage
     seen = {}
@@ -494,7 +499,7 @@ def test_a_net_dead_since_the_stage_start_is_reinitialised(lr_small, monkeypatch
 
 def test_live_channels_are_counted_on_the_reconstruction_tests_network_input(lr_small, monkeypatch):
     """The probe is the upsampled son the test feeds the net, not the raw (sharper) input."""
-    import zssr.trainer
+    from blindsr import zssr
 
     fed, probed = [], []
     forward, live = ZSSRNet.forward, ZSSRNet.live_fractions
@@ -524,7 +529,7 @@ def test_live_channels_are_counted_on_the_reconstruction_tests_network_input(lr_
 
 
 def test_revival_divides_the_cosine_schedule_rate(lr_small, monkeypatch):
-    import zssr.trainer
+    from blindsr import zssr
 
     original = zssr.trainer._Stage.reconstruction_test
     step = torch.optim.Adam.step
@@ -572,7 +577,7 @@ def test_a_net_alive_only_at_the_zero_padded_border_counts_as_dead():
 def test_a_net_that_changes_nothing_counts_as_dead(lr_small, monkeypatch):
     """Live channels or not, a net whose prediction is exactly its (clipped) input is a no-op:
     the guard revives it."""
-    import zssr.trainer
+    from blindsr import zssr
 
     muted = []
     original = zssr.trainer._Stage.reconstruction_test
@@ -594,7 +599,7 @@ def test_a_net_that_changes_nothing_counts_as_dead(lr_small, monkeypatch):
 def test_a_layer_with_almost_no_live_unit_is_below_the_dead_fraction():
     """Live channels but a handful of live units (the collapsed ppt3 run: 8e-6 of the last
     hidden layer's): the fraction, not the channel count, tells it is dead."""
-    from zssr.trainer import DEAD_LIVE_FRACTION
+    from blindsr.zssr.trainer import DEAD_LIVE_FRACTION
 
     net = ZSSRNet(1, width=4, depth=3)
     with torch.no_grad():

@@ -1,8 +1,8 @@
 """Zero-Shot Super-Resolution (Shocher, Cohen & Irani, CVPR 2018), faithful PyTorch port."""
 
-from zssr.config import PRESETS, ZSSRConfig, gradual_steps, preset_config
-from zssr.network import ZSSRNet
-from zssr.trainer import resolve_device, run_zssr
+from blindsr.zssr.config import PRESETS, ZSSRConfig, gradual_steps, preset_config
+from blindsr.zssr.network import ZSSRNet
+from blindsr.zssr.trainer import resolve_device, run_zssr
 
 __all__ = [
     "PRESETS",

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-
-from degradations.downscale import (
+from blindsr.degradations.downscale import (
     downscale_with_shifted_kernel,
     downscale_with_shifted_kernel_torch,
 )
-from degradations.resize import imresize, imresize_torch
+from blindsr.degradations.resize import imresize, imresize_torch
 
 __all__ = ["degrade_to", "degrade_to_torch", "back_project", "back_project_torch"]
 

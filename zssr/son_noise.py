@@ -20,9 +20,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
-from degradations.noise import estimate_noise_std
-from zssr.back_projection import degrade_to
+from blindsr.degradations.noise import estimate_noise_std
+from blindsr.zssr.back_projection import degrade_to
 
 __all__ = ["AUTO_FLOOR", "operator_noise_gain", "resolve_son_noise_std"]
 

@@ -20,13 +20,17 @@ from dataclasses import asdict
 
 import numpy as np
 import torch
-
-from degradations.kernels import shift_kernel
-from degradations.resize import imresize, imresize_torch, output_shape_for
-from zssr.augment import random_father
-from zssr.back_projection import back_project, back_project_torch, degrade_to, degrade_to_torch
-from zssr.config import ZSSRConfig
-from zssr.ensemble import (
+from blindsr.degradations.kernels import shift_kernel
+from blindsr.degradations.resize import imresize, imresize_torch, output_shape_for
+from blindsr.zssr.augment import random_father
+from blindsr.zssr.back_projection import (
+    back_project,
+    back_project_torch,
+    degrade_to,
+    degrade_to_torch,
+)
+from blindsr.zssr.config import ZSSRConfig
+from blindsr.zssr.ensemble import (
     ensemble_indices,
     forward_transform,
     forward_transform_torch,
@@ -35,10 +39,10 @@ from zssr.ensemble import (
     median_fuse,
     median_fuse_torch,
 )
-from zssr.lr_policy import LearningRatePolicy
-from zssr.network import ZSSRNet
-from zssr.son_noise import resolve_son_noise_std
-from zssr.tiling import forward_tiled
+from blindsr.zssr.lr_policy import LearningRatePolicy
+from blindsr.zssr.network import ZSSRNet
+from blindsr.zssr.son_noise import resolve_son_noise_std
+from blindsr.zssr.tiling import forward_tiled
 
 __all__ = ["run_zssr", "resolve_device"]
 
