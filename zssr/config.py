@@ -53,6 +53,11 @@ class ZSSRConfig:
     #: Std of Gaussian noise added to LR sons ([0, 1] scale); the 'real' preset uses 0.0125.
     #: ``'auto'``: match the sons' noise to the input's estimated noise (zssr/son_noise.py).
     noise_std: float | str = 0.0
+    #: JPEG quality (IJG scale) each LR son is compressed at after its noise; 0 = off. A
+    #: deviation for JPEG inputs (the blind pipeline sets it from the input's quantisation
+    #: tables): sons then carry the input's block artefacts, so the net learns to remove them
+    #: instead of reproducing them.
+    son_jpeg_quality: int = 0
     init_net_for_each_sf: bool = False
     #: Deviation: a fresh Adam (moments and step count) at each gradual stage. The reference
     #: keeps the optimizer state with the weights (docs/zssr.md, "Deviations").
@@ -111,6 +116,10 @@ class ZSSRConfig:
         for name in ("max_iters", "width", "depth", "crop_size", "run_test_every", "tile_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not (self.son_jpeg_quality == 0 or 1 <= self.son_jpeg_quality <= 100):
+            raise ValueError(
+                f"son_jpeg_quality must be 0 (off) or in [1, 100], got {self.son_jpeg_quality}"
+            )
         if isinstance(self.noise_std, str):
             if self.noise_std != "auto":
                 raise ValueError(

@@ -20,6 +20,7 @@ from dataclasses import asdict
 
 import numpy as np
 import torch
+from blindsr.degradations.jpeg import jpeg_compress
 from blindsr.degradations.kernels import shift_kernel
 from blindsr.degradations.resize import imresize, imresize_torch, output_shape_for
 from blindsr.zssr.augment import random_father
@@ -115,13 +116,21 @@ class _Stage:
             )
             son = son + self.noise_std * noise
         son = son.clamp(0.0, 1.0)
+        if self.config.son_jpeg_quality:
+            # libjpeg runs on the host: one small round trip per step.
+            son = _to_tensor(
+                jpeg_compress(_to_numpy(son), self.config.son_jpeg_quality), self.device
+            )
         return imresize_torch(son, self.scale, output_shape=father.shape[:2]), target
 
     def son(self, father: np.ndarray) -> np.ndarray:
         son = degrade_to(father, self.kernel, self.scale)
         if self.noise_std > 0:
             son = son + self.noise_std * self.rng.standard_normal(son.shape).astype(np.float32)
-        return np.clip(son, 0.0, 1.0)
+        son = np.clip(son, 0.0, 1.0)
+        if self.config.son_jpeg_quality:
+            son = jpeg_compress(son, self.config.son_jpeg_quality)
+        return son
 
     def interpolate(self, son: np.ndarray, shape: tuple[int, int] | None = None) -> np.ndarray:
         return imresize(son, self.scale, output_shape=shape)
