@@ -13,8 +13,9 @@ For ``s = 1/2`` LR pixel ``m`` (0-based) is centred at HR coordinate ``2m + 0.5`
 of the 2x2 block it summarises. The degradation operator in :mod:`degradations.downscale`
 is built so that a kernel-based downscale uses the same grid.
 
-Both back ends apply the same dense per-axis weight matrices, so the torch path is exact (no
-padding-mode approximation at the borders) and runs on any device.
+Both back ends apply the same per-axis taps (:func:`resize_taps`; dense matrices in numpy, a
+banded sum in torch), so the torch path is exact (no padding-mode approximation at the borders)
+and runs on any device.
 """
 
 from __future__ import annotations
@@ -28,7 +29,14 @@ import numpy as np
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["cubic", "imresize", "imresize_torch", "resize_weights", "output_shape_for"]
+__all__ = [
+    "cubic",
+    "imresize",
+    "imresize_torch",
+    "resize_taps",
+    "resize_weights",
+    "output_shape_for",
+]
 
 
 def cubic(x: np.ndarray) -> np.ndarray:
@@ -68,8 +76,11 @@ def output_shape_for(
 
 
 @lru_cache(maxsize=256)
-def resize_weights(in_len: int, out_len: int, scale: float, antialias: bool = True) -> np.ndarray:
-    """Dense ``(out_len, in_len)`` float64 weight matrix of MATLAB's ``contributions``.
+def resize_taps(
+    in_len: int, out_len: int, scale: float, antialias: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """MATLAB's ``contributions``: ``(out_len, taps)`` 0-based input indices (borders mirrored
+    half-sample symmetric) and their float64 weights, each row summing to 1.
 
     ``scale`` sets the sampling grid (it need not equal ``out_len / in_len``), exactly as when
     MATLAB's ``imresize`` is given both a scale and an output size.
@@ -90,9 +101,17 @@ def resize_weights(in_len: int, out_len: int, scale: float, antialias: bool = Tr
     period = 2 * in_len
     zero_based = np.mod(idx.astype(np.int64) - 1, period)
     zero_based = np.where(zero_based >= in_len, period - 1 - zero_based, zero_based)
+    return zero_based, weights
+
+
+@lru_cache(maxsize=256)
+def resize_weights(in_len: int, out_len: int, scale: float, antialias: bool = True) -> np.ndarray:
+    """Dense ``(out_len, in_len)`` float64 weight matrix of :func:`resize_taps` (mirrored taps
+    that land on the same input pixel are summed)."""
+    index, weights = resize_taps(in_len, out_len, scale, antialias)
     matrix = np.zeros((out_len, in_len), dtype=np.float64)
-    rows = np.repeat(np.arange(out_len), taps)
-    np.add.at(matrix, (rows, zero_based.ravel()), weights.ravel())
+    rows = np.repeat(np.arange(out_len), index.shape[1])
+    np.add.at(matrix, (rows, index.ravel()), weights.ravel())
     return matrix
 
 
@@ -154,12 +173,14 @@ def imresize_torch(
     output_shape: tuple[int, int] | None = None,
     antialias: bool = True,
 ) -> torch.Tensor:
-    """Same as :func:`imresize` for a tensor whose last two axes are ``H x W`` (e.g. NCHW).
+    """Same as :func:`imresize` for a tensor whose last two axes are ``H x W`` (e.g. NCHW),
+    computed in the tensor's dtype on its device.
 
-    Uses the identical weight matrices (cast to the tensor's dtype and device), so the two back
-    ends agree to float32 rounding.
+    Applies the same per-axis taps as the numpy path, but banded: a sum over the few taps of
+    each output pixel instead of a dense ``out x in`` matrix product, so the cost and memory
+    grow linearly with the image (a dense product is ~100x the work for a 2K-wide image). The
+    two back ends agree to float rounding.
     """
-    import torch
 
     if image.ndim < 2:
         raise ValueError(
@@ -169,10 +190,21 @@ def imresize_torch(
     (sy, sx), (out_h, out_w) = _plan(in_shape, scale, output_shape)
     if (out_h, out_w) == in_shape and (sy, sx) == (1.0, 1.0):
         return image
-    wy = torch.as_tensor(
-        resize_weights(in_shape[0], out_h, sy, antialias), dtype=image.dtype, device=image.device
-    )
-    wx = torch.as_tensor(
-        resize_weights(in_shape[1], out_w, sx, antialias), dtype=image.dtype, device=image.device
-    )
-    return wy @ image @ wx.T
+    # Both passes gather whole rows (contiguous copies): the column pass runs on the transpose.
+    rows = _resize_rows(image, *resize_taps(in_shape[0], out_h, sy, antialias))
+    cols = _resize_rows(rows.transpose(-2, -1), *resize_taps(in_shape[1], out_w, sx, antialias))
+    return cols.transpose(-2, -1).contiguous()
+
+
+def _resize_rows(image: torch.Tensor, index: np.ndarray, weights: np.ndarray) -> torch.Tensor:
+    """``sum_t weights[:, t] * image.index_select(-2, index[:, t])``, tap by tap (memory: two
+    outputs, not ``taps`` of them)."""
+    import torch
+
+    image = image.contiguous()
+    idx = torch.as_tensor(index.T.copy(), device=image.device)
+    w = torch.as_tensor(weights.T.copy(), dtype=image.dtype, device=image.device)[..., None]
+    out = image.index_select(-2, idx[0]).mul_(w[0])
+    for t in range(1, idx.shape[0]):
+        out.addcmul_(image.index_select(-2, idx[t]), w[t])
+    return out

@@ -66,12 +66,22 @@ def back_project_torch(
     shifted_kernel: np.ndarray | None,
     scale: tuple[float, float],
     iterations: int,
+    *,
+    work_dtype: torch.dtype | None = None,
 ) -> torch.Tensor:
-    """:func:`back_project` for ``N x C x H x W`` tensors (same operators, on their device)."""
+    """:func:`back_project` for ``N x C x H x W`` tensors (same operators, on their device).
+
+    ``work_dtype``: the operators compute in it and round back to ``sr``'s dtype, as the numpy
+    version computes in float64 and rounds to float32 (float64 here reproduces it bit for bit).
+    """
     y = sr
+    dtype = sr.dtype
+    work = work_dtype or dtype
     out_shape = (int(lr.shape[-2]), int(lr.shape[-1]))
     for _ in range(iterations):
-        residual = lr - degrade_to_torch(y, shifted_kernel, scale, out_shape)
-        up = imresize_torch(residual, scale, output_shape=(int(y.shape[-2]), int(y.shape[-1])))
-        y = (y + up).clamp(0.0, 1.0)
+        residual = lr - degrade_to_torch(y.to(work), shifted_kernel, scale, out_shape).to(dtype)
+        up = imresize_torch(
+            residual.to(work), scale, output_shape=(int(y.shape[-2]), int(y.shape[-1]))
+        )
+        y = (y + up.to(dtype)).clamp(0.0, 1.0)
     return y

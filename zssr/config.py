@@ -79,10 +79,19 @@ class ZSSRConfig:
     #: the rate annealed from ``learning_rate`` to ``min_learning_rate`` on a half cosine; a
     #: deviation used by the fast presets, measured in docs/benchmarks.md.
     learning_rate_schedule: str = "reference"
-    #: Arithmetic of the training steps: "fp32" (reference) or "bf16" (autocast forward and
+    #: Arithmetic of the training steps: "fp32" (reference), "bf16" (autocast forward and
     #: backward, fp32 weights and Adam state; about 2x faster on CPUs with AVX512-BF16 and on
-    #: GPUs). Inference always runs in fp32.
+    #: GPUs) or "auto" (bf16 where the device has bf16 matrix units, else fp32:
+    #: zssr/precision.py).
     training_precision: str = "fp32"
+    #: Arithmetic of the inference forward passes (ensemble members, reconstruction tests):
+    #: "fp32", "bf16" (autocast; the residual and everything after the net stay fp32) or "auto".
+    inference_precision: str = "fp32"
+    #: Pixels a reconstruction test may cover: None = the whole input (the reference). A number
+    #: bounds the test on large inputs to ``test_pixels // 128^2`` windows of 128 x 128 chosen
+    #: once from a fixed seed (trainer.reconstruction_windows); inputs with at most that many pixels are
+    #: still tested whole.
+    test_pixels: int | None = None
     #: Train in NHWC memory format (oneDNN's native layout; measured faster with bf16 on CPU).
     channels_last: bool = False
     #: Slope-variance convention of the linear fit: "numpy-2018" (SSR/(N-4), what the paper's
@@ -109,10 +118,13 @@ class ZSSRConfig:
                 "learning_rate_schedule must be 'reference' or 'cosine', "
                 f"got {self.learning_rate_schedule!r}"
             )
-        if self.training_precision not in ("fp32", "bf16"):
-            raise ValueError(
-                f"training_precision must be 'fp32' or 'bf16', got {self.training_precision!r}"
-            )
+        for name in ("training_precision", "inference_precision"):
+            if getattr(self, name) not in ("fp32", "bf16", "auto"):
+                raise ValueError(
+                    f"{name} must be 'fp32', 'bf16' or 'auto', got {getattr(self, name)!r}"
+                )
+        if self.test_pixels is not None and self.test_pixels < 1:
+            raise ValueError(f"test_pixels must be >= 1 or None, got {self.test_pixels}")
         for name in ("max_iters", "width", "depth", "crop_size", "run_test_every", "tile_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")

@@ -3,9 +3,15 @@
 For each scale stage: draw a father crop from the pool (input + earlier outputs), make its LR son
 with the one degradation operator (stage kernel or MATLAB bicubic, optional noise), upsample the
 son with MATLAB bicubic onto the father's grid, take one Adam step on the L1 loss; every
-``run_test_every`` iterations measure the reconstruction error of the whole input (the
-learning-rate rule feeds on it). Then infer on the input with the geometric self-ensemble,
-back-project each output and their median, and add the result to the father pool.
+``run_test_every`` iterations measure the reconstruction error of the input (the whole input, or
+a fixed set of windows within ``test_pixels``; the learning-rate rule feeds on it). Then infer on
+the input with the geometric self-ensemble, back-project each output and their median, and add
+the result to the father pool.
+
+Sons, upsampling, tests, ensemble, median and back-projection have one implementation, in torch
+on the stage's device (the numpy versions in the same modules are the tests' oracles). On the CPU
+the operators compute in float64 and round to float32 where the numpy reference does, so the
+results equal the reference's bit for bit; on a GPU they compute in float32.
 """
 
 from __future__ import annotations
@@ -16,32 +22,26 @@ import platform
 import sys
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import asdict
 
 import numpy as np
 import torch
 from blindsr.degradations.jpeg import jpeg_compress
 from blindsr.degradations.kernels import shift_kernel
-from blindsr.degradations.resize import imresize, imresize_torch, output_shape_for
+from blindsr.degradations.resize import imresize_torch, output_shape_for
 from blindsr.zssr.augment import random_father
-from blindsr.zssr.back_projection import (
-    back_project,
-    back_project_torch,
-    degrade_to,
-    degrade_to_torch,
-)
+from blindsr.zssr.back_projection import back_project_torch, degrade_to_torch
 from blindsr.zssr.config import ZSSRConfig
 from blindsr.zssr.ensemble import (
     ensemble_indices,
-    forward_transform,
     forward_transform_torch,
-    inverse_transform,
     inverse_transform_torch,
-    median_fuse,
     median_fuse_torch,
 )
 from blindsr.zssr.lr_policy import LearningRatePolicy
 from blindsr.zssr.network import ZSSRNet
+from blindsr.zssr.precision import bf16_matrix_units, resolve_precision
 from blindsr.zssr.son_noise import resolve_son_noise_std
 from blindsr.zssr.tiling import forward_tiled
 
@@ -49,6 +49,9 @@ __all__ = ["run_zssr", "resolve_device"]
 
 #: A hidden layer with fewer live units than this is dead (``revive_dead_net``).
 DEAD_LIVE_FRACTION = 1e-3
+
+#: Side of the square windows a bounded reconstruction test (``test_pixels``) is made of.
+TEST_WINDOW = 128
 
 Scale = tuple[float, float]
 ProgressFactory = Callable[[int, str], object]
@@ -75,6 +78,25 @@ def _to_numpy(tensor: torch.Tensor) -> np.ndarray:
     return tensor[0].permute(1, 2, 0).detach().cpu().numpy().astype(np.float32)
 
 
+def reconstruction_windows(
+    shape: tuple[int, int], test_pixels: int | None
+) -> list[tuple[slice, slice]]:
+    """The input regions a reconstruction test covers: the whole image when ``test_pixels`` is
+    None or the image has at most that many pixels, else ``test_pixels // 128^2`` (at least one)
+    ``128 x 128`` windows (clipped to the image) at positions drawn once from a fixed seed, so
+    every test of every stage measures the same pixels and its cost does not grow with the
+    image."""
+    height, width = shape
+    if test_pixels is None or height * width <= test_pixels:
+        return [(slice(0, height), slice(0, width))]
+    rows, cols = min(TEST_WINDOW, height), min(TEST_WINDOW, width)
+    count = max(1, test_pixels // (rows * cols))
+    rng = np.random.default_rng(0)
+    tops = rng.integers(0, height - rows + 1, size=count)
+    lefts = rng.integers(0, width - cols + 1, size=count)
+    return [(slice(t, t + rows), slice(left, left + cols)) for t, left in zip(tops, lefts)]
+
+
 class _Stage:
     """Everything one scale stage needs to make sons and run the net."""
 
@@ -88,75 +110,85 @@ class _Stage:
         rng: np.random.Generator,
         *,
         noise_std: float = 0.0,
-        on_device: bool = False,
+        inference_precision: str = "fp32",
     ) -> None:
         self.net, self.config, self.scale = net, config, scale
         self.noise_std = noise_std
         self.kernel, self.device, self.rng = shifted_kernel, device, rng
-        # On a GPU the sons, their noise and upsampling, the reconstruction tests, the ensemble
-        # and back-projection all run on the device, so only the (small) augmented father
-        # crosses the bus each step and the input once per test and at inference. On the CPU
-        # the numpy path is used (float64 FFT correlation, the reference for the tests).
-        self.on_device = on_device
+        # float64 on the CPU reproduces the numpy reference (float64 operators rounded to
+        # float32); GPUs keep float32, where float64 is slow on most of them.
+        self.work_dtype = torch.float64 if device.type == "cpu" else torch.float32
+        self.low_precision_inference = inference_precision == "bf16"
+        self.layout = torch.channels_last if config.channels_last else torch.contiguous_format
+        # On the CPU the son noise comes from the numpy stream (the reference's draws); on a GPU
+        # from a generator on the device, so nothing crosses the bus for it.
         self.noise_gen = None
-        if on_device and noise_std > 0:
+        if device.type != "cpu" and noise_std > 0:
             seed = int(rng.integers(2**62))
             self.noise_gen = torch.Generator(device=device).manual_seed(seed)
 
-    def training_pair(self, father: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(network input, target)`` tensors on the device for one father crop."""
-        if not self.on_device:
-            x = self.interpolate(self.son(father), father.shape[:2])
-            return _to_tensor(x, self.device), _to_tensor(father, self.device)
-        target = _to_tensor(father, self.device)
-        son = degrade_to_torch(target, self.kernel, self.scale)
+    def degrade(self, image: torch.Tensor, shape: tuple[int, int] | None = None) -> torch.Tensor:
+        """The stage's degradation of a float32 ``1 x C x H x W`` tensor (float32 out)."""
+        out = degrade_to_torch(image.to(self.work_dtype), self.kernel, self.scale, shape)
+        return out.to(torch.float32)
+
+    def upsample(self, image: torch.Tensor, shape: tuple[int, int] | None = None) -> torch.Tensor:
+        """MATLAB bicubic by the stage's scale (float32 in and out)."""
+        out = imresize_torch(image.to(self.work_dtype), self.scale, output_shape=shape)
+        return out.to(torch.float32)
+
+    def _noise(self, shape: torch.Size) -> torch.Tensor:
+        if self.noise_gen is not None:
+            return torch.randn(shape, generator=self.noise_gen, device=self.device)
+        _, c, h, w = shape
+        draws = self.rng.standard_normal((h, w, c)).astype(np.float32)
+        return _to_tensor(draws, self.device)
+
+    def son(self, father: torch.Tensor) -> torch.Tensor:
+        """The LR son of a float32 ``1 x C x H x W`` father: degraded, noisy, clipped, JPEG."""
+        son = self.degrade(father)
         if self.noise_std > 0:
-            noise = torch.randn(
-                son.shape, generator=self.noise_gen, device=self.device, dtype=son.dtype
-            )
-            son = son + self.noise_std * noise
+            son = son + self.noise_std * self._noise(son.shape)
         son = son.clamp(0.0, 1.0)
         if self.config.son_jpeg_quality:
-            # libjpeg runs on the host: one small round trip per step.
+            # libjpeg runs on the host: one small round trip per step on a GPU.
             son = _to_tensor(
                 jpeg_compress(_to_numpy(son), self.config.son_jpeg_quality), self.device
             )
-        return imresize_torch(son, self.scale, output_shape=father.shape[:2]), target
-
-    def son(self, father: np.ndarray) -> np.ndarray:
-        son = degrade_to(father, self.kernel, self.scale)
-        if self.noise_std > 0:
-            son = son + self.noise_std * self.rng.standard_normal(son.shape).astype(np.float32)
-        son = np.clip(son, 0.0, 1.0)
-        if self.config.son_jpeg_quality:
-            son = jpeg_compress(son, self.config.son_jpeg_quality)
         return son
 
-    def interpolate(self, son: np.ndarray, shape: tuple[int, int] | None = None) -> np.ndarray:
-        return imresize(son, self.scale, output_shape=shape)
+    def training_pair(self, father: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(network input, target)`` tensors on the device for one ``H x W x C`` father."""
+        target = _to_tensor(father, self.device)
+        return self.upsample(self.son(target), father.shape[:2]), target
+
+    def _precision(self):
+        if not self.low_precision_inference:
+            return nullcontext()
+        return torch.autocast(self.device.type, dtype=torch.bfloat16)
 
     @torch.inference_mode()
-    def predict(self, upsampled: np.ndarray) -> np.ndarray:
-        x = _to_tensor(upsampled, self.device)
-        y = forward_tiled(self.net, x, tile=self.config.tile_size, radius=self.net.receptive_radius)
-        return np.clip(_to_numpy(y), 0.0, 1.0)
-
-    @torch.inference_mode()
-    def predict_tensor(self, upsampled: torch.Tensor) -> torch.Tensor:
-        y = forward_tiled(
-            self.net, upsampled, tile=self.config.tile_size, radius=self.net.receptive_radius
-        )
-        return y.clamp(0.0, 1.0)
+    def predict(self, upsampled: torch.Tensor) -> torch.Tensor:
+        """The net on a float32 ``1 x C x H x W`` tensor, tiled, clipped to [0, 1], float32."""
+        with self._precision():
+            y = forward_tiled(
+                self.net,
+                upsampled.contiguous(memory_format=self.layout),
+                tile=self.config.tile_size,
+                radius=self.net.receptive_radius,
+            )
+        return y.float().clamp(0.0, 1.0).contiguous()
 
     def reconstruction_error(self, image: np.ndarray) -> float:
-        """MSE of the net's reconstruction of the whole input from its own son ([0, 1] units)."""
+        """MSE of the net's reconstruction of the input from its own son ([0, 1] units)."""
         return self.reconstruction_test(image)[0]
 
     def reconstruction_test(
         self, image: np.ndarray, *, check_dead: bool = False
     ) -> tuple[float, bool | None]:
-        """Reconstruction error, and (``check_dead``) whether the net is dead on the same
-        network input (the upsampled son, the kind of picture training feeds it).
+        """Reconstruction error over the test windows (the whole input unless ``test_pixels``
+        bounds it), and (``check_dead``) whether the net is dead on the same network input (the
+        upsampled son, the kind of picture training feeds it).
 
         Dead means: its prediction is exactly the clipped input (it changes nothing), or some
         hidden layer has fewer than ``DEAD_LIVE_FRACTION`` of its units positive at least the
@@ -167,22 +199,22 @@ class _Stage:
         few units alive there. The healthy layers measured keep 4.6-72 % of their units live,
         freshly initialised ones 30-56 %.
         """
+        errors, no_ops, fractions = [], [], []
         with torch.inference_mode():
-            if self.on_device:
-                x, target = self.training_pair(image)
-                prediction = self.predict_tensor(x)
-                error = float(torch.mean((target - prediction) ** 2))
-                no_op = check_dead and torch.equal(prediction, x.clamp(0.0, 1.0))
-            else:
-                upsampled = self.interpolate(self.son(image), image.shape[:2])
-                x = _to_tensor(upsampled, self.device)
-                prediction = self.predict(upsampled)
-                error = float(np.mean((image - prediction) ** 2))
-                no_op = check_dead and np.array_equal(prediction, np.clip(upsampled, 0.0, 1.0))
-            if not check_dead:
-                return error, None
-            fractions = self.net.live_fractions(x, margin=self.net.receptive_radius)
-            return error, no_op or min(fractions) < DEAD_LIVE_FRACTION
+            for rows, cols in reconstruction_windows(image.shape[:2], self.config.test_pixels):
+                window = image[rows, cols]
+                x, _ = self.training_pair(window)
+                prediction = self.predict(x)
+                # numpy's float32 mean on the host: the reference's summation order.
+                errors.append(float(np.mean((window - _to_numpy(prediction)) ** 2)))
+                if check_dead:
+                    no_ops.append(torch.equal(prediction, x.clamp(0.0, 1.0)))
+                    fractions.append(self.net.live_fractions(x, margin=self.net.receptive_radius))
+        error = errors[0] if len(errors) == 1 else float(np.mean(errors))
+        if not check_dead:
+            return error, None
+        live = np.mean(fractions, axis=0)
+        return error, all(no_ops) or float(live.min()) < DEAD_LIVE_FRACTION
 
 
 def _crop_size(config: ZSSRConfig, image: np.ndarray) -> tuple[int, int]:
@@ -200,6 +232,8 @@ def _train_stage(
     max_scale: float,
     image: np.ndarray,
     progress: object | None,
+    *,
+    training_precision: str = "fp32",
 ) -> dict:
     config = stage.config
     policy = LearningRatePolicy(
@@ -215,8 +249,8 @@ def _train_stage(
     test_errors: list[float] = []
     losses: list[float] = []
     crop = _crop_size(config, image)
-    low_precision = config.training_precision == "bf16"
-    layout = torch.channels_last if config.channels_last else torch.contiguous_format
+    low_precision = training_precision == "bf16"
+    layout = stage.layout
     stage.net.to(memory_format=layout)
     revivals: list[int] = []
     start_state = None
@@ -305,30 +339,43 @@ def _scheduled_rate(config: ZSSRConfig, iteration: int, policy: LearningRatePoli
     return low + 0.5 * (high - low) * (1.0 + math.cos(math.pi * progress))
 
 
+#: Rows per chunk of the ensemble median: its sort holds 8 values and 8 int64 indices per
+#: pixel, 24x the output's float32 size if done at once (3 GB for a 2K-wide x2 output).
+MEDIAN_ROWS = 256
+
+
 @torch.inference_mode()
 def _infer_stage(stage: _Stage, image: np.ndarray, bp_iters: int) -> np.ndarray:
+    """Ensemble, per-output back-projection, median, back-projection of the median; everything
+    on ``stage.device`` (one copy in, one out)."""
     stage.net.eval()
-    if stage.on_device:
-        return _infer_stage_on_device(stage, image, bp_iters)
-    outputs = []
-    for k in ensemble_indices(stage.config.output_flip, stage.scale):
-        x = forward_transform(image, k)
-        y = inverse_transform(stage.predict(stage.interpolate(x)), k)
-        outputs.append(back_project(y, image, stage.kernel, stage.scale, bp_iters))
-    fused = median_fuse(outputs)
-    return back_project(fused, image, stage.kernel, stage.scale, bp_iters)
-
-
-def _infer_stage_on_device(stage: _Stage, image: np.ndarray, bp_iters: int) -> np.ndarray:
-    """:func:`_infer_stage` with every tensor on ``stage.device`` (one copy in, one out)."""
     lr = _to_tensor(image, stage.device)
     outputs = []
     for k in ensemble_indices(stage.config.output_flip, stage.scale):
-        x = imresize_torch(forward_transform_torch(lr, k), stage.scale)
-        y = inverse_transform_torch(stage.predict_tensor(x), k)
-        outputs.append(back_project_torch(y, lr, stage.kernel, stage.scale, bp_iters))
-    fused = median_fuse_torch(outputs)
-    return _to_numpy(back_project_torch(fused, lr, stage.kernel, stage.scale, bp_iters))
+        x = stage.upsample(forward_transform_torch(lr, k))
+        y = inverse_transform_torch(stage.predict(x), k)
+        outputs.append(_back_project(stage, y, lr, bp_iters))
+        del x, y
+    if len(outputs) == 1:
+        fused = outputs.pop()
+    else:
+        fused = torch.cat(
+            [
+                median_fuse_torch([o[:, :, top : top + MEDIAN_ROWS] for o in outputs])
+                for top in range(0, outputs[0].shape[2], MEDIAN_ROWS)
+            ],
+            dim=2,
+        )
+        outputs.clear()
+    return _to_numpy(_back_project(stage, fused, lr, bp_iters))
+
+
+def _back_project(
+    stage: _Stage, sr: torch.Tensor, lr: torch.Tensor, iterations: int
+) -> torch.Tensor:
+    return back_project_torch(
+        sr, lr, stage.kernel, stage.scale, iterations, work_dtype=stage.work_dtype
+    )
 
 
 def run_zssr(
@@ -365,6 +412,11 @@ def run_zssr(
     dev = resolve_device(device)
     image = np.ascontiguousarray(image, dtype=np.float32)
     rng = np.random.default_rng(seed)
+    precision = {
+        "training": resolve_precision(config.training_precision, dev),
+        "inference": resolve_precision(config.inference_precision, dev),
+        "bf16_matrix_units": bf16_matrix_units(dev),
+    }
     torch_gen = torch.Generator().manual_seed(seed)
     channels = image.shape[2]
 
@@ -396,7 +448,14 @@ def run_zssr(
         shifted = None if kernel is None else shift_kernel(kernel, scale).astype(np.float64)
         noise_std, noise_info = resolve_son_noise_std(config.noise_std, image, shifted, scale)
         stage = _Stage(
-            net, config, scale, shifted, dev, rng, noise_std=noise_std, on_device=dev.type != "cpu"
+            net,
+            config,
+            scale,
+            shifted,
+            dev,
+            rng,
+            noise_std=noise_std,
+            inference_precision=precision["inference"],
         )
         max_scale = base_scales[-1]
         bar = None
@@ -406,7 +465,16 @@ def run_zssr(
             )
         t0 = time.perf_counter()
         try:
-            info = _train_stage(stage, optimizer, pool, base_scales, max_scale, image, bar)
+            info = _train_stage(
+                stage,
+                optimizer,
+                pool,
+                base_scales,
+                max_scale,
+                image,
+                bar,
+                training_precision=precision["training"],
+            )
         finally:
             if bar is not None:
                 bar.close()
@@ -436,6 +504,7 @@ def run_zssr(
         },
         "seed": seed,
         "device": str(dev),
+        "precision": precision,
         "stages": stages_report,
         "total_seconds": time.perf_counter() - t_start,
         "input_shape": list(image.shape),
