@@ -128,6 +128,47 @@ def test_fast_presets_differ_from_their_base_only_in_the_training_budget():
         ZSSRConfig(learning_rate_schedule="step")
     with pytest.raises(ValueError, match="training_precision"):
         ZSSRConfig(training_precision="fp16")
+    with pytest.raises(ValueError, match="inference_precision"):
+        ZSSRConfig(inference_precision="fp16")
+    with pytest.raises(ValueError, match="test_pixels"):
+        ZSSRConfig(test_pixels=0)
+
+
+def test_only_the_gradual_preset_revives_a_dead_net_by_default():
+    assert preset_config("ideal-gradual").revive_dead_net
+    for name in ("ideal", "given-kernel", "real", "fast", "given-kernel-fast", "real-fast"):
+        assert not preset_config(name).revive_dead_net, name
+
+
+def test_reconstruction_windows_bound_the_tested_pixels():
+    from blindsr.zssr.trainer import reconstruction_windows
+
+    whole = reconstruction_windows((160, 240), 4 * 128 * 128)
+    assert whole == [(slice(0, 160), slice(0, 240))]
+    assert reconstruction_windows((678, 1020), None) == [(slice(0, 678), slice(0, 1020))]
+    windows = reconstruction_windows((678, 1020), 4 * 128 * 128)
+    assert len(windows) == 4
+    for rows, cols in windows:
+        assert rows.stop - rows.start == cols.stop - cols.start == 128
+        assert 0 <= rows.start and rows.stop <= 678 and 0 <= cols.start and cols.stop <= 1020
+    assert windows == reconstruction_windows((678, 1020), 4 * 128 * 128)  # fixed once
+    # A thin image: windows clipped to it, still at least one.
+    ((rows, cols),) = reconstruction_windows((40, 5000), 1000)
+    assert (rows.start, rows.stop, cols.stop - cols.start) == (0, 40, 128)
+
+
+def test_a_bounded_reconstruction_test_is_the_mean_over_its_windows(lr_small):
+    from blindsr.zssr.trainer import _Stage, reconstruction_windows
+
+    image = np.tile(lr_small, (10, 10, 1))  # 200 x 240
+    net = ZSSRNet(3, width=8, depth=3, generator=torch.Generator().manual_seed(0)).eval()
+    cfg = ZSSRConfig(test_pixels=2 * 128 * 128)
+    stage = _Stage(net, cfg, (2.0, 2.0), None, torch.device("cpu"), None)
+    whole = _Stage(net, ZSSRConfig(), (2.0, 2.0), None, torch.device("cpu"), None)
+    windows = reconstruction_windows(image.shape[:2], cfg.test_pixels)
+    assert len(windows) == 2
+    expected = np.mean([whole.reconstruction_error(image[r, c]) for r, c in windows])
+    assert stage.reconstruction_error(image) == pytest.approx(expected, rel=1e-6)
 
 
 # ------------------------------------------------------------------------ learning-rate rule
