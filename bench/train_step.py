@@ -12,8 +12,16 @@ so the printed ratios compare like with like:
   presets' arithmetic); compile + warm-up is reported in wall seconds.
 * ``trainer fp32`` / ``trainer bf16``: ``zssr.trainer.run_zssr`` for exactly ``--steps``
   iterations (reference augmentation, sons via the degradation operator, reconstruction tests).
+* ``trainer, fast, 240x160 / 1020x678 input`` (``--large``): the fast preset's per-step cost
+  on a BSD100-size and a DIV2KRK-size input (``--image``, default a 1020 x 678 crop of
+  astronaut upscaled), reconstruction tests amortised at the preset's period: per-step cost
+  must not grow with the image.
 * ``sgemm`` / ``bf16 gemm``: a 2048^3 matrix product, the practical compute ceiling of the
-  machine for the same thread count (the roofline's flat part).
+  machine for the same thread count (the roofline's flat part); the roofline lines give each
+  loop's fraction of the ceiling of its arithmetic.
+* ``--ops``: the operators the trainer runs (sons of a 128 px crop, x2 upsampling and kernel
+  downscaling of a 1020 x 678 image) in torch, as the trainer runs them, against the numpy
+  versions the tests keep as oracles (numpy's BLAS limited to one thread).
 
 FLOPs per training step are counted as 3 x the forward's multiply-adds x 2 (forward, input
 gradient, weight gradient), the standard estimate for convolutions.
@@ -22,7 +30,8 @@ On the CPU every rate is measured in process CPU seconds (``time.process_time``)
 ``--threads 1`` equals the wall time on an idle core and stays meaningful while other jobs share
 the machine; on CUDA it is wall time after synchronisation.
 
-    python bench/train_step.py --steps 40 --threads 1 [--device cpu] [--compile]
+    python bench/train_step.py --steps 40 --threads 1 [--device cpu] [--compile] [--large]
+        [--ops]
 """
 
 from __future__ import annotations
@@ -31,12 +40,18 @@ import argparse
 import os
 import platform
 import time
+from functools import partial
 
-import numpy as np
+# numpy's BLAS would spin idle threads that process time counts; only the --ops oracle rows
+# use it (the trainer runs on torch's threads, set by --threads).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
 import torch
-from blindsr.degradations import imresize
+from blindsr.degradations import imresize, imresize_torch
 from blindsr.zssr.config import preset_config
 from blindsr.zssr.network import ZSSRNet
+from blindsr.zssr.precision import bf16_matrix_units, resolve_precision
 from blindsr.zssr.trainer import run_zssr
 from skimage import data
 
@@ -119,6 +134,85 @@ def trainer_loop(steps: int, device: torch.device, preset: str) -> float:
     return steps / (_clock(device) - t0) * (config.crop_size / CROP) ** 2
 
 
+def trainer_step_on(image: np.ndarray, steps: int, preset: str) -> float:
+    """Seconds per step of ``preset``'s training on ``image`` (process CPU time), with the
+    reconstruction tests amortised at the preset's period (a short run tests only once)."""
+    config = (
+        preset_config(preset)
+        .with_overrides(max_iters=steps, output_flip=False, back_projection_iters=(0,))
+        .for_scale(2)
+    )
+    _, report = run_zssr(image, config, seed=0, device="cpu")
+    stage = report["stages"][0]
+    tests = len(stage["reconstruction_error"])
+    per_test = stage["test_cpu_seconds"] / tests
+    return (stage["train_cpu_seconds"] - stage["test_cpu_seconds"]) / steps + (
+        per_test / config.run_test_every
+    )
+
+
+def large_input_rows(steps: int, path: str | None) -> list[str]:
+    """Per-step cost of the fast preset on a BSD100-size input and a 1K-wide one."""
+    if path:
+        from blindsr.image_io import read_image
+
+        large = read_image(path)
+    else:
+        large = imresize(data.astronaut().astype(np.float32) / 255, 2.0)[:678, :1020].clip(0, 1)
+    small = imresize(large, (160 / large.shape[0], 240 / large.shape[1])).clip(0, 1)
+    lines, base = [], None
+    for image in (small, large):
+        per_step = trainer_step_on(image, steps, "fast")
+        base = base or per_step
+        lines.append(
+            f"trainer, fast, {image.shape[1]}x{image.shape[0]} input  "
+            f"{1000 * per_step:7.1f} ms/step (tests amortised)  x{per_step / base:4.2f}"
+        )
+    return lines
+
+
+def ops_rows(reps: int) -> list[str]:
+    """The trainer's operators in torch (float64 on the CPU, as the trainer runs them) against
+    the numpy oracles, process CPU time per call."""
+    from blindsr.degradations.kernels import shift_kernel
+    from blindsr.zssr.back_projection import degrade_to, degrade_to_torch
+
+    rng = np.random.default_rng(0)
+    g = np.exp(-((np.arange(19) - 9.0) ** 2) / 8.0)
+    kernel = shift_kernel(np.outer(g, g) / np.outer(g, g).sum(), 2).astype(np.float64)
+
+    def per_call(fn, n):
+        fn()
+        t0 = time.process_time()
+        for _ in range(n):
+            fn()
+        return 1000 * (time.process_time() - t0) / n
+
+    lines = []
+    for shape, n in (((128, 128), reps), ((678, 1020), max(2, reps // 20))):
+        img = rng.random(shape + (3,)).astype(np.float32)
+        t = torch.from_numpy(img.transpose(2, 0, 1).copy())[None]
+        cases = {
+            "bicubic /2": (
+                partial(degrade_to, img, None, (2.0, 2.0)),
+                partial(degrade_to_torch, t.double(), None, (2.0, 2.0)),
+            ),
+            "kernel /2": (
+                partial(degrade_to, img, kernel, (2.0, 2.0)),
+                partial(degrade_to_torch, t.double(), kernel, (2.0, 2.0)),
+            ),
+            "bicubic x2": (partial(imresize, img, 2.0), partial(imresize_torch, t.double(), 2.0)),
+        }
+        for name, (np_fn, torch_fn) in cases.items():
+            np_ms = per_call(np_fn, n)
+            torch_ms = per_call(torch_fn, n)
+            lines.append(
+                f"op {name:10s} {shape[1]}x{shape[0]}: numpy {np_ms:8.2f} ms, "
+                f"torch {torch_ms:8.2f} ms  (torch/numpy x{torch_ms / np_ms:4.2f})"
+            )
+    return lines
+
+
 def gemm_rate(device: torch.device, dtype: torch.dtype, n: int = 2048, reps: int = 5) -> float:
     """Achieved FLOP/s of an n^3 matrix product: the practical compute ceiling."""
     a = torch.rand(n, n, device=device).to(dtype)
@@ -153,6 +247,10 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--compile", action="store_true", help="also time torch.compile (slow)")
+    ap.add_argument("--large", action="store_true", help="fast preset on a 1K-wide input too")
+    ap.add_argument("--image", help="the large input for --large (default: astronaut crop)")
+    ap.add_argument("--ops", action="store_true", help="torch vs numpy operator timings")
+    ap.add_argument("--no-plain", action="store_true", help="skip the plain-loop variants")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
@@ -161,24 +259,29 @@ def main() -> None:
         f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {device}, "
         f"{args.steps} timed steps of a {CROP}x{CROP} crop, {STEP_FLOP / 1e9:.1f} GFLOP per step"
     )
+    print(
+        f"# bf16 matrix units: {bf16_matrix_units(device)}; 'auto' precision picks "
+        f"{resolve_precision('auto', device)}"
+    )
     rows: list[tuple[str, float, str]] = []
     base, _ = plain_loop(args.steps, device)
     rows.append(("plain fp32 (baseline)", base, ""))
-    rate, _ = plain_loop(args.steps, device, channels_last=True)
-    rows.append(("plain fp32 channels_last", rate, ""))
-    rate, _ = plain_loop(args.steps, device, fused_adam=True)
-    rows.append(("plain fp32 fused Adam", rate, "one kernel for the 8 weight tensors"))
-    rate, _ = plain_loop(args.steps, device, bf16=True)
-    rows.append(("plain bf16 autocast", rate, ""))
+    if not args.no_plain:
+        rate, _ = plain_loop(args.steps, device, channels_last=True)
+        rows.append(("plain fp32 channels_last", rate, ""))
+        rate, _ = plain_loop(args.steps, device, fused_adam=True)
+        rows.append(("plain fp32 fused Adam", rate, "one kernel for the 8 weight tensors"))
+    bf16_rate, _ = plain_loop(args.steps, device, bf16=True, channels_last=True)
+    rows.append(("plain bf16 channels_last", bf16_rate, "the fast presets' arithmetic"))
     if args.compile:
         rate, warm = plain_loop(args.steps, device, compile_net=True)
         rows.append(("plain fp32 torch.compile", rate, f"compile+warm-up {warm:.0f} s wall"))
-        rate, _ = plain_loop(args.steps, device, channels_last=True, bf16=True)
-        rows.append(("plain bf16 channels_last", rate, "the fast presets' arithmetic"))
         rate, warm = plain_loop(args.steps, device, channels_last=True, bf16=True, compile_net=True)
         rows.append(("  + torch.compile", rate, f"compile+warm-up {warm:.0f} s wall"))
-    rows.append(("trainer, ideal (faithful)", trainer_loop(args.steps, device, "ideal"), ""))
-    rows.append(("trainer, fast", trainer_loop(2 * args.steps, device, "fast"), "96 px crops"))
+    faithful = trainer_loop(args.steps, device, "ideal")
+    rows.append(("trainer, ideal (faithful)", faithful, ""))
+    fast = trainer_loop(2 * args.steps, device, "fast")
+    rows.append(("trainer, fast", fast, "96 px crops"))
     for name, rate, note in rows:
         print(
             f"{name:28s} {rate:6.2f} steps/s {1000 / rate:7.1f} ms/step "
@@ -189,9 +292,22 @@ def main() -> None:
     print(f"{'sgemm 2048^3':28s} {fp32_peak / 1e9:6.1f} GFLOP/s (practical fp32 ceiling)")
     print(f"{'bf16 gemm 2048^3':28s} {bf16_peak / 1e9:6.1f} GFLOP/s (practical bf16 ceiling)")
     print(
-        f"plain fp32 step reaches {base * STEP_FLOP / fp32_peak:.0%} of the sgemm ceiling; "
-        f"faithful trainer {rows[-2][1] * STEP_FLOP / fp32_peak:.0%}"
+        f"roofline fp32: plain step {base * STEP_FLOP / 1e9:.1f} GFLOP/s = "
+        f"{base * STEP_FLOP / fp32_peak:.0%} of the sgemm ceiling; faithful trainer "
+        f"{faithful * STEP_FLOP / fp32_peak:.0%}; trainer/plain step time x{base / faithful:.2f}"
     )
+    print(
+        f"roofline bf16: plain bf16 NHWC step {bf16_rate * STEP_FLOP / 1e9:.1f} GFLOP/s = "
+        f"{bf16_rate * STEP_FLOP / bf16_peak:.0%} of the bf16 gemm ceiling; fast trainer "
+        f"{fast * STEP_FLOP / bf16_peak:.0%} (its precision here: "
+        f"{resolve_precision(preset_config('fast').training_precision, device)})"
+    )
+    if args.large:
+        for line in large_input_rows(args.steps, args.image):
+            print(line)
+    if args.ops:
+        for line in ops_rows(args.steps):
+            print(line)
 
 
 if __name__ == "__main__":

@@ -260,6 +260,7 @@ def _train_stage(
             copy.deepcopy(optimizer.state_dict()),
         )
     iteration = -1
+    test_wall = test_cpu = 0.0
     for iteration in range(config.max_iters):
         father = random_father(
             pool,
@@ -289,6 +290,7 @@ def _train_stage(
         optimizer.step()
         losses.append(loss.item())
         if iteration % config.run_test_every == 0:
+            t_wall, t_cpu = time.perf_counter(), time.process_time()
             stage.net.eval()
             error, dead = stage.reconstruction_test(image, check_dead=config.revive_dead_net)
             if dead:
@@ -305,6 +307,8 @@ def _train_stage(
                     error = stage.reconstruction_error(image)
             test_iters.append(iteration)
             test_errors.append(error)
+            test_wall += time.perf_counter() - t_wall
+            test_cpu += time.process_time() - t_cpu
         if config.learning_rate_schedule == "reference":
             policy.update(iteration, test_iters, test_errors)
         if progress is not None:
@@ -318,6 +322,8 @@ def _train_stage(
             break
     return {
         "iterations": iteration + 1,
+        "test_seconds": test_wall,
+        "test_cpu_seconds": test_cpu,
         "lr_drop_iterations": policy.changes,
         "revivals": revivals,
         "reconstruction_error": [[i, e] for i, e in zip(test_iters, test_errors)],
@@ -463,7 +469,7 @@ def run_zssr(
             bar = progress(
                 config.max_iters, f"stage {index + 1}/{n_stages} x{scale[0]:g},{scale[1]:g}"
             )
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
             info = _train_stage(
                 stage,
@@ -478,9 +484,9 @@ def run_zssr(
         finally:
             if bar is not None:
                 bar.close()
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         sr = _infer_stage(stage, image, config.back_projection_iters[index])
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
         expected = output_shape_for(image.shape[:2], scale)
         if sr.shape[:2] != expected:  # pragma: no cover - guarded by construction
             raise RuntimeError(f"stage output {sr.shape[:2]} != expected {expected}")
@@ -492,6 +498,9 @@ def run_zssr(
                 "kernel": None if kernel is None else list(np.shape(kernel)),
                 "train_seconds": t1 - t0,
                 "inference_seconds": t2 - t1,
+                # Process CPU time (all threads): meaningful on a shared machine.
+                "train_cpu_seconds": c1 - c0,
+                "inference_cpu_seconds": c2 - c1,
                 "output_shape": list(sr.shape),
                 "noise_std": noise_std,
                 **noise_info,
