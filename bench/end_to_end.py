@@ -11,8 +11,19 @@ random Table-2 kernel, so the estimator has something to find. Memory does not d
 number of training iterations (one crop per step), so ``--max-iters`` may cap training to keep
 the run short; the per-iteration time is printed either way.
 
+A real LR (``--image``, e.g. a DIV2KRK input) or an HR image degraded here with a DIV2KRK-style
+kernel (``--hr``, so PSNR against it is printed) replace the astronaut; ``--kernel true`` (with
+``--hr``) or ``--kernel FILE`` skips the estimator. Times are given in wall seconds and process
+CPU seconds (all threads; comparable on a shared machine), split into training steps,
+reconstruction tests and inference. ``--compare-inference-precision`` trains once and infers
+in fp32 and in bf16 autocast from the same net, printing both PSNRs (needs ``--hr``).
+
     python bench/end_to_end.py --size 160x240 --preset given-kernel-fast
     python bench/end_to_end.py --size 680x1020 --preset given-kernel --max-iters 100
+    python bench/end_to_end.py --image ../shared/data/div2krk-lr/lr_x2/im_1.png \
+        --preset given-kernel-fast --threads 2
+    python bench/end_to_end.py --hr ../shared/data/bsd100/3096.png --kernel true \
+        --preset given-kernel-fast --compare-inference-precision
 """
 
 from __future__ import annotations
@@ -26,13 +37,21 @@ import time
 import numpy as np
 import torch
 from blindsr.degradations.downscale import downscale
-from blindsr.degradations.kernels import kernel_seed, random_table2_kernel
+from blindsr.degradations.kernels import (
+    kernel_seed,
+    random_div2krk_kernel,
+    random_table2_kernel,
+)
+from blindsr.eval.metrics import psnr
+from blindsr.zssr import trainer
 from blindsr.zssr.config import preset_config
 from blindsr.zssr.trainer import run_zssr
 from skimage import data
 from skimage.transform import resize
 
 from blindsr import estimate_kernel
+from blindsr.image_io import read_image
+from blindsr.kernel_io import read_kernel
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -96,6 +115,17 @@ class _PhaseBar:
         self.sampler.enter("inference")
 
 
+def _parse_value(text: str) -> int | float | str | None:
+    if text == "None":
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--size", default="160x240", help="LR rows x cols")
@@ -104,24 +134,67 @@ def main() -> None:
     ap.add_argument("--max-iters", type=int, default=None)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--image", help="a real LR image (no HR, no PSNR)")
+    ap.add_argument("--hr", help="an HR image, degraded here by a DIV2KRK-style kernel")
+    ap.add_argument("--kernel", help="'true' (with --hr) or a kernel file: skip the estimator")
+    ap.add_argument("--compare-inference-precision", action="store_true")
+    ap.add_argument("--override", action="append", default=[], help="NAME=VALUE (int/float)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    rows, cols = (int(v) for v in args.size.split("x"))
     s = args.scale
-    hr = resize(
-        data.astronaut().astype(np.float32) / 255, (rows * s, cols * s), anti_aliasing=True
-    ).astype(np.float32)
-    kernel = random_table2_kernel(np.random.default_rng(kernel_seed(0, "end_to_end")), s)
-    lr = np.clip(np.round(downscale(hr, kernel, s) * 255) / 255, 0, 1).astype(np.float32)
+    hr = None
+    if args.image:
+        lr = read_image(args.image)
+        kernel = None
+    else:
+        if args.hr:
+            hr = read_image(args.hr)
+            hr = hr[: hr.shape[0] - hr.shape[0] % s, : hr.shape[1] - hr.shape[1] % s]
+            name = os.path.basename(args.hr)
+            kernel = random_div2krk_kernel(np.random.default_rng(kernel_seed(0, name)), s)
+        else:
+            rows, cols = (int(v) for v in args.size.split("x"))
+            hr = resize(
+                data.astronaut().astype(np.float32) / 255, (rows * s, cols * s), anti_aliasing=True
+            ).astype(np.float32)
+            kernel = random_table2_kernel(np.random.default_rng(kernel_seed(0, "end_to_end")), s)
+        lr = np.clip(np.round(downscale(hr, kernel, s) * 255) / 255, 0, 1).astype(np.float32)
+    rows, cols = lr.shape[:2]
     overrides = {} if args.max_iters is None else {"max_iters": args.max_iters}
+    for item in args.override:
+        key, value = item.split("=", 1)
+        overrides[key] = _parse_value(value)
+    given = None
+    if args.kernel == "true":
+        given = kernel
+    elif args.kernel:
+        given = read_kernel(args.kernel)
+    inferred: dict[str, np.ndarray] = {}
+    if args.compare_inference_precision:
+        original = trainer._infer_stage
+
+        def both(stage, image, bp_iters):
+            for precision in ("bf16", "fp32"):  # fp32 last: the pool gets the fp32 output
+                stage.low_precision_inference = precision == "bf16"
+                t0 = time.process_time()
+                inferred[precision] = original(stage, image, bp_iters)
+                print(f"inference {precision}: {time.process_time() - t0:.1f} s CPU")
+            return inferred["fp32"]
+
+        trainer._infer_stage = both
     print(
         f"# {platform.machine()} {os.cpu_count()} cores, torch {torch.__version__}, threads "
         f"{torch.get_num_threads()}, device {args.device}; LR {rows}x{cols} x{s} -> "
         f"{rows * s}x{cols * s}, preset {args.preset} {overrides or ''}"
     )
+    c_start = time.process_time()
     with PeakSampler() as sampler:
         sampler.enter("estimate")
-        est, est_report = estimate_kernel(lr, s, seed=0)
+        if given is None:
+            est, est_report = estimate_kernel(lr, s, seed=0)
+        else:
+            est, est_report = given, {"trustworthy": True}
+        c_estimate = time.process_time() - c_start
         sampler.enter("zssr setup")
         # What blindsr.super_resolve does, with a progress factory that marks the phases.
         config = preset_config(args.preset).with_overrides(**overrides).for_scale(s)
@@ -135,6 +208,29 @@ def main() -> None:
         )
     iters = sum(st["iterations"] for st in report["stages"])
     train_s = sum(st["train_seconds"] for st in report["stages"])
+    total = {
+        key: sum(st[key] for st in report["stages"])
+        for key in (
+            "train_seconds",
+            "test_seconds",
+            "inference_seconds",
+            "train_cpu_seconds",
+            "test_cpu_seconds",
+            "inference_cpu_seconds",
+        )
+    }
+    print(
+        f"estimate {c_estimate:.1f} s CPU; training steps "
+        f"{total['train_seconds'] - total['test_seconds']:.1f} s wall / "
+        f"{total['train_cpu_seconds'] - total['test_cpu_seconds']:.1f} s CPU; tests "
+        f"{total['test_seconds']:.1f} s wall / {total['test_cpu_seconds']:.1f} s CPU; inference "
+        f"{total['inference_seconds']:.1f} s wall / {total['inference_cpu_seconds']:.1f} s CPU; "
+        f"precision {report['precision']}"
+    )
+    if hr is not None:
+        print(f"PSNR (Y, shave {s}) {psnr(sr, hr, scale=s):.3f} dB")
+        for precision, out in inferred.items():
+            print(f"PSNR inference {precision}: {psnr(out, hr, scale=s):.3f} dB")
     for phase in sampler.started:
         if phase == "done":
             continue
