@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from blindsr.degradations.downscale import downscale_with_shifted_kernel
-from blindsr.degradations.kernels import center_of_mass, compose_kernels
+from blindsr.degradations.kernels import bicubic_kernel, center_of_mass, compose_kernels
 from blindsr.kernel_estimation.confidence import (
     CHECK_QUERY_FRACTION,
     CHECK_QUERY_SCORE,
@@ -353,7 +353,9 @@ def _estimate_stage(
         # Judge the estimate on the queries and patch size the self-check was calibrated with.
         problem = CrossScaleProblem(lum, alpha, size, check_config, rng)
         distances = problem.nearest_distances(kernel)
-    confidence = assess_confidence(fit_gain(problem, distances), config)
+    bicubic = embed_centred(bicubic_kernel(alpha), size)
+    gain = fit_gain(distances, problem.nearest_distances(bicubic))
+    confidence = assess_confidence(gain, config)
     confidence["check_patch_size"] = check
     stage = {
         "alpha": alpha,

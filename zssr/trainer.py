@@ -449,10 +449,8 @@ def _versions() -> dict:
     import cv2
     import scipy
 
-    try:
-        from blindsr import __version__
-    except ImportError:  # pragma: no cover
-        __version__ = "unknown"
+    from blindsr._version import __version__
+
     return {
         "blindsr": __version__,
         "python": sys.version.split()[0],
