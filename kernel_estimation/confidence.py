@@ -1,10 +1,10 @@
 """Self-check of an estimate: is it better than the bicubic default on this image?
 
-A wrong kernel costs ZSSR far more than the bicubic default does (kernel-estimation.md §5: an
-aliased image, -6 dB). Without ground truth the estimate can only be judged by the criterion it
-optimises, the cross-scale fit. On aliased images that criterion prefers a somewhat too-wide
-kernel, but then it also barely prefers it over the bicubic kernel (the truth is near-delta, so
-close to bicubic), so the estimate is trusted only when it explains the image's coarser scale
+A wrong kernel costs ZSSR far more than the bicubic default does (docs/kernel-estimation.md:
+a too-wide kernel makes ZSSR over-sharpen). Without ground truth the estimate can only be
+judged by the criterion it optimises, the cross-scale fit. On aliased images that criterion
+prefers a somewhat too-wide kernel, but then it also barely prefers it over the bicubic kernel
+(the truth is near-delta, so close to bicubic), so the estimate is trusted only when it explains the image's coarser scale
 clearly better than the bicubic kernel does (``EstimatorConfig.trust_margin``).
 """
 

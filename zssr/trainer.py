@@ -1,4 +1,4 @@
-"""ZSSR training and inference (zssr-reference.md §4-§7).
+"""ZSSR training and inference (docs/zssr.md).
 
 For each scale stage: draw a father crop from the pool (input + earlier outputs), make its LR son
 with the one degradation operator (stage kernel or MATLAB bicubic, optional noise), upsample the
