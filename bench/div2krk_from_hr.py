@@ -1,5 +1,7 @@
 """Write a DIV2KRK-layout folder from any HR set, with DIV2KRK-protocol x2 kernels.
 
+Reproduces: docs/results.md, "DIV2KRK protocol" (first step; the harness scores the folder).
+
 DIV2KRK itself (DIV2K validation HR + random kernels) is not always at hand. To measure
 ZSSR[estimated] against ZSSR[true] under that kernel distribution anyway, this builds the same
 layout the harness's ``div2krk`` protocol reads (``gt/im_NN.png``, ``lr_x2/im_NN.png``,

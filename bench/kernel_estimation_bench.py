@@ -1,7 +1,10 @@
 """Benchmark of the cross-scale kernel estimator on BSD100 (Table-2 and DIV2KRK kernel protocols).
 
+Reproduces: docs/results.md, "Kernel estimation" (the table and the kernel pictures) and, with
+``--timing``, the estimation times in "Speed".
+
 Usage (one thread, so it can share the machine; about 16 s per image for the four protocols on
-a 2-core CPU). Results and the exact commands behind them: docs/results.md.
+a 2-core CPU):
 
     OMP_NUM_THREADS=1 python bench/kernel_estimation_bench.py --data-dir data/bsd100 \
         --num-images 20 --pictures 3 --out runs/kernel_estimation_bench
