@@ -1,15 +1,18 @@
 """Benchmark of the cross-scale kernel estimator on BSD100 (Table-2 and DIV2KRK kernel protocols).
 
-Usage (one thread, so it can share the machine; about 16 s per image for the four protocols on
-a 2-core CPU). Results and the exact commands behind them: docs/kernel-estimation-results.md.
+Reproduces: docs/results.md, "Kernel estimation" (the table and the kernel pictures) and, with
+``--timing``, the estimation times in "Speed".
 
-    OMP_NUM_THREADS=1 python bench/kernel_estimation_bench.py --data-dir /work/shared/data/bsd100 \
+Usage (one thread, so it can share the machine; about 16 s per image for the four protocols on
+a 2-core CPU):
+
+    OMP_NUM_THREADS=1 python bench/kernel_estimation_bench.py --data-dir data/bsd100 \
         --num-images 20 --pictures 3 --out runs/kernel_estimation_bench
 
 ``--out`` appends one JSON line per (image, protocol) to ``results.jsonl`` and writes the
 markdown tables to ``summary.md``; use a fresh folder per run.
 
-Protocols (protocols.md §4, kernel-estimation.md §3.1), per image ``name`` (BSD id):
+Protocols (docs/conventions.md, "Benchmark protocols"), per image ``name`` (BSD id):
 
 * ``table2`` x2: HR mod-cropped to 2; ``k = random_table2_kernel(default_rng(kernel_seed(seed,
   name)), 2)`` (11x11); LR = ``downscale(hr, k, 2)`` quantised to uint8 (round(clip*255)/255).
@@ -78,7 +81,7 @@ def make_case(hr: np.ndarray, name: str, protocol: str, seed: int) -> tuple:
         k, scale = bicubic_kernel(2), 2
     elif protocol.startswith("table2"):
         scale = int(protocol[-1])
-        # x2 uses the benchmark seed of protocols.md §4; x3 a name-derived stream of its own.
+        # x2 uses the benchmark seed of the table2 protocol; x3 a name-derived stream of its own.
         key = name if scale == 2 else f"{name}:x{scale}"
         k = random_table2_kernel(np.random.default_rng(kernel_seed(seed, key)), scale)
     else:

@@ -174,7 +174,7 @@ def degrade(
     noise: str | None,
     modcrop: bool,
 ) -> None:
-    """Make an LR image from HR with the one degradation operator (protocols.md §1)."""
+    """Make an LR image from HR with the one degradation operator (docs/conventions.md)."""
     from blindsr.degradations import (
         add_gaussian_noise,
         add_speckle_noise,
@@ -251,7 +251,7 @@ def degrade(
 def eval_cmd(
     sr: Path, hr: Path, scale: str, shave: int | None, rgb: bool, no_round_y: bool, as_json: bool
 ) -> None:
-    """PSNR/SSIM of SR against HR, as SR papers compute them (protocols.md §2).
+    """PSNR/SSIM of SR against HR, as SR papers compute them (docs/conventions.md).
 
     HR is mod-cropped to a multiple of the scale; SR must have that size.
     """

@@ -1,4 +1,4 @@
-"""Additive and multiplicative noise on [0, 1] images (protocols.md §5).
+"""Additive and multiplicative noise on [0, 1] images (docs/conventions.md).
 
 All functions take an explicit ``numpy.random.Generator``, clip to [0, 1], and by default
 quantise to the 8-bit grid (``round(x * 255) / 255``) as a saved LR image would be.

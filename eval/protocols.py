@@ -1,10 +1,10 @@
 """Benchmark protocols: deterministic LR inputs built from HR images, cached on disk.
 
 * ``ideal`` (Table 1): MATLAB bicubic of the mod-cropped HR, any integer scale.
-* ``table2``: per-image random anisotropic Gaussian kernel (protocols.md §4, 11x11 at x2 by
+* ``table2``: per-image random anisotropic Gaussian kernel (docs/conventions.md, 11x11 at x2 by
   default), kernel seeded from ``(seed, image name)``; the true kernel is saved beside the LR.
 * ``table3``: bicubic x2 LR plus one degradation drawn per image (Gaussian sigma 0.05, speckle
-  sigma 0.05 or JPEG q45, protocols.md §5); the choice is recorded per image.
+  sigma 0.05 or JPEG q45, docs/conventions.md); the choice is recorded per image.
 * ``table3-paper``: ``table3`` on the seven BSD100 images whose results the ZSSR project page
   publishes, each with the degradation identified for it there
   (``eval.paper_numbers.TABLE3_PROJECT_PAGE``), so that our numbers sit beside the paper's

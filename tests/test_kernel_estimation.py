@@ -197,7 +197,7 @@ def test_kernel_convention_and_report(coffee_hr):
 
 
 def test_aliasing_kernel_is_flagged_or_harmless(coffee_hr):
-    """kernel-estimation.md §5: near-delta along one axis (coffee, lambda = 0.08, 1.57)."""
+    """docs/kernel-estimation.md: near-delta along one axis (coffee, lambda = 0.08, 1.57)."""
     true = anisotropic_gaussian(11, (0.08, 1.57), 0.3)
     hr, lr = _degrade(coffee_hr, true, 2)
     est, rep = estimate_kernel(lr, 2, config=FAST)
