@@ -74,7 +74,9 @@ class Decision:
     """One decision: its value, who made it and why."""
 
     value: object
-    #: ``"auto"`` (decided from the input), ``"user"`` (given by the caller) or ``"preset"``.
+    #: ``"auto"`` (decided from the input), ``"user"`` (given by the caller), ``"preset"`` (what
+    #: the named preset implies) or ``"fallback"`` (a named kernel preset swapped for its
+    #: kernel-free counterpart because the kernel fell back to bicubic).
     source: str
     reason: str
     evidence: dict = field(default_factory=dict)
@@ -397,7 +399,7 @@ def plan_run(
             swapped = KERNEL_FREE_PRESET.get(preset, preset)
             if swapped != preset:
                 why = f"bicubic kernel: {preset} runs as its kernel-free counterpart {swapped}"
-                run_preset = swapped
+                run_preset, source_kind = swapped, "fallback"
     final_overrides = {**extra, **user}
     config = preset_config(run_preset).with_overrides(**final_overrides).for_scale(scale)
     decisions["config"] = Decision(
@@ -406,7 +408,8 @@ def plan_run(
         why,
         {
             "summary": (
-                f"{run_preset} (ensemble {'on' if config.output_flip else 'off'}, "
+                f"{run_preset}{f' instead of {preset}' if run_preset != preset and not blind else ''}"
+                f" (ensemble {'on' if config.output_flip else 'off'}, "
                 f"back-projection {max(config.back_projection_iters)}, "
                 f"{'up to ' if config.learning_rate_schedule == 'reference' else ''}"
                 f"{config.max_iters} iterations)"
