@@ -640,7 +640,10 @@ def sr_cmd(
 # ----------------------------------------------------------------------------------------- bench
 @cli.command("bench", context_settings=CONTEXT)
 @click.argument(
-    "protocol", type=click.Choice(["ideal", "table2", "table3", "table3-paper", "div2krk"])
+    "protocol",
+    type=click.Choice(
+        ["ideal", "table2", "table3", "table3-paper", "div2krk-synth", "blur-jpeg", "div2krk"]
+    ),
 )
 @click.option(
     "--data-dir",
@@ -658,7 +661,7 @@ def sr_cmd(
     "--methods",
     default="bicubic,zssr-bicubic",
     show_default=True,
-    help="Comma-separated: bicubic, zssr-bicubic, zssr-true, zssr-est, zssr-real, "
+    help="Comma-separated: bicubic, zssr-bicubic, zssr-true, zssr-est, zssr-real, zssr-blind, "
     "each optionally with ':key=value,...' (separate methods with ';' then).",
 )
 @click.option("--scale", type=click.IntRange(2), default=2, show_default=True)

@@ -368,6 +368,11 @@ def plan_run(
                 k, decision = estimate_or_bicubic(image, s, seed=seed, options=estimator)
                 kernels = [k]
                 decisions["kernel"] = decision
+    elif asked == "bicubic":
+        kernels = [None] * n_stages
+        decisions["kernel"] = Decision(
+            "bicubic", "user", "given by the caller", {"summary": "bicubic"}
+        )
     else:
         kernels = [None] * n_stages
         decisions["kernel"] = Decision(
