@@ -16,7 +16,6 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-
 from blindsr.degradations import (
     add_gaussian_noise,
     add_speckle_noise,
@@ -28,6 +27,7 @@ from blindsr.degradations import (
 from blindsr.degradations.jpeg import estimate_jpeg_quality
 from blindsr.degradations.kernels import random_div2krk_kernel
 from blindsr.degradations.noise import estimate_noise_level
+
 from blindsr.image_io import read_image
 
 

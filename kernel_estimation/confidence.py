@@ -49,20 +49,33 @@ def fit_gain(distances: np.ndarray, bicubic_distances: np.ndarray) -> dict:
     }
 
 
-def assess_confidence(gain: dict, config: EstimatorConfig) -> dict:
-    """Decide whether to trust an estimate from its :func:`fit_gain`.
+def assess_confidence(gain: dict, config: EstimatorConfig, area_ratio: float | None = None) -> dict:
+    """Decide whether to trust an estimate from its :func:`fit_gain` and its width.
+
+    Args:
+        gain: :func:`fit_gain` of the raw estimate.
+        config: the estimator settings (``trust_margin``, ``min_area_ratio``).
+        area_ratio: effective area of the raw estimate over that of the bicubic kernel at the
+            same factor (None skips the width condition).
 
     Returns:
-        JSON-serialisable dict: the ``gain`` entries, ``trust_margin``, ``trustworthy`` and a
-        one-line ``reason``.
+        JSON-serialisable dict: the ``gain`` entries, ``trust_margin``, ``area_ratio``,
+        ``min_area_ratio``, ``trustworthy`` and a one-line ``reason``.
     """
     g = gain["relative_gain"]
     margin = config.resolved_trust_margin()
-    trust = g > margin
-    if trust:
+    fits = g > margin
+    wide_enough = area_ratio is None or area_ratio >= config.min_area_ratio
+    if fits and wide_enough:
         reason = (
             f"the estimate explains the image's coarser scale {100 * g:.1f}% better than the "
             f"bicubic kernel (needs > {100 * margin:.0f}%)"
+        )
+    elif fits:
+        reason = (
+            f"the estimate is only {area_ratio:.2f}x as wide (in area) as the bicubic kernel, "
+            f"within the band the estimator returns on bicubic inputs (needs >= "
+            f"{config.min_area_ratio:g}x): no clear evidence for another kernel, use bicubic"
         )
     else:
         reason = (
@@ -73,6 +86,8 @@ def assess_confidence(gain: dict, config: EstimatorConfig) -> dict:
     return {
         **gain,
         "trust_margin": float(margin),
-        "trustworthy": bool(trust),
+        "area_ratio": None if area_ratio is None else float(area_ratio),
+        "min_area_ratio": float(config.min_area_ratio),
+        "trustworthy": bool(fits and wide_enough),
         "reason": reason,
     }

@@ -33,7 +33,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from blindsr.degradations.downscale import downscale_with_shifted_kernel
-from blindsr.degradations.kernels import bicubic_kernel, center_of_mass, compose_kernels
+from blindsr.degradations.kernels import (
+    bicubic_kernel,
+    center_of_mass,
+    compose_kernels,
+    effective_area,
+)
 from blindsr.kernel_estimation.confidence import (
     CHECK_QUERY_FRACTION,
     CHECK_QUERY_SCORE,
@@ -361,7 +366,8 @@ def _estimate_stage(
         distances = problem.nearest_distances(kernel)
     bicubic = embed_centred(bicubic_kernel(alpha), size)
     gain = fit_gain(distances, problem.nearest_distances(bicubic))
-    confidence = assess_confidence(gain, config)
+    area_ratio = effective_area(kernel) / effective_area(bicubic_kernel(alpha))
+    confidence = assess_confidence(gain, config, area_ratio)
     confidence["check_patch_size"] = check
     stage = {
         "alpha": alpha,
