@@ -86,6 +86,10 @@ def downscale_with_shifted_kernel(
     return out[..., 0] if squeeze else out
 
 
+#: Largest padded side a GPU correlates directly (a depthwise convolution) rather than by FFT.
+DIRECT_MAX = 512
+
+
 def downscale_with_shifted_kernel_torch(
     x,
     shifted_kernel: np.ndarray,
@@ -98,7 +102,8 @@ def downscale_with_shifted_kernel_torch(
     (half-sample symmetric, via an index map equal to numpy's ``'symmetric'`` pad), same kernel
     centre (tap ``K // 2``), same sample grid and, like the numpy path, an FFT correlation (a
     direct one costs ``K^2`` per pixel: ~600 multiply-adds for a 25-tap kernel, prohibitive on a
-    2K-wide image in float64); equal to the numpy path to float rounding.
+    2K-wide image in float64; a GPU correlates training crops directly, one kernel launch);
+    equal to the numpy path to float rounding.
     """
     import torch
 
@@ -117,6 +122,15 @@ def downscale_with_shifted_kernel_torch(
     rows_pad = index(np.pad(np.arange(h), (cy, ky - 1 - cy), mode="symmetric"))
     cols_pad = index(np.pad(np.arange(w), (cx, kx - 1 - cx), mode="symmetric"))
     padded = x.index_select(2, rows_pad).index_select(3, cols_pad)
+    rows = index(sample_grid(h, sy, out_h))
+    cols = index(sample_grid(w, sx, out_w))
+    if x.device.type != "cpu" and max(padded.shape[-2:]) <= DIRECT_MAX:
+        # A GPU step is launch-bound: one depthwise convolution for training crops.
+        import torch.nn.functional as F
+
+        weight = torch.as_tensor(kernel, dtype=x.dtype, device=x.device)
+        blurred = F.conv2d(padded, weight.expand(x.shape[1], 1, ky, kx), groups=x.shape[1])
+        return blurred.index_select(2, rows).index_select(3, cols)
     # Transform sizes with small prime factors (as scipy's fftconvolve pads): several times
     # faster than an awkward length such as 690 = 2 * 3 * 5 * 23.
     size = tuple(next_fast_len(int(n), real=True) for n in padded.shape[-2:])
@@ -125,9 +139,7 @@ def downscale_with_shifted_kernel_torch(
     flipped = torch.as_tensor(np.ascontiguousarray(kernel[::-1, ::-1]), device=x.device)
     spectrum = torch.fft.rfft2(padded, s=size) * torch.fft.rfft2(flipped.to(x.dtype), s=size)
     full = torch.fft.irfft2(spectrum, s=size)
-    rows = index(sample_grid(h, sy, out_h) + ky - 1)
-    cols = index(sample_grid(w, sx, out_w) + kx - 1)
-    return full.index_select(2, rows).index_select(3, cols)
+    return full.index_select(2, rows + ky - 1).index_select(3, cols + kx - 1)
 
 
 def _correlate_at(img: np.ndarray, kernel: np.ndarray, rows: np.ndarray, cols: np.ndarray):

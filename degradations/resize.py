@@ -166,6 +166,10 @@ def imresize(
     return result.astype(np.float32)
 
 
+#: Largest side a GPU resizes with dense weight matrices.
+DENSE_MAX = 512
+
+
 def imresize_torch(
     image: torch.Tensor,
     scale: float | tuple[float, float] | None = None,
@@ -179,8 +183,10 @@ def imresize_torch(
     Applies the same per-axis taps as the numpy path, but banded: a sum over the few taps of
     each output pixel instead of a dense ``out x in`` matrix product, so the cost and memory
     grow linearly with the image (a dense product is ~100x the work for a 2K-wide image). The
-    two back ends agree to float rounding.
+    two back ends agree to float rounding. On a GPU, images up to ``DENSE_MAX`` pixels a side
+    (training crops) use the dense products instead.
     """
+    import torch
 
     if image.ndim < 2:
         raise ValueError(
@@ -190,6 +196,13 @@ def imresize_torch(
     (sy, sx), (out_h, out_w) = _plan(in_shape, scale, output_shape)
     if (out_h, out_w) == in_shape and (sy, sx) == (1.0, 1.0):
         return image
+    if image.device.type != "cpu" and max(in_shape + (out_h, out_w)) <= DENSE_MAX:
+        # A GPU step is launch-bound: two dense products beat 2 x taps small kernels there.
+        wy, wx = (
+            torch.as_tensor(resize_weights(n, m, sc, antialias), device=image.device)
+            for n, m, sc in ((in_shape[0], out_h, sy), (in_shape[1], out_w, sx))
+        )
+        return wy.to(image.dtype) @ image @ wx.to(image.dtype).T
     # Both passes gather whole rows (contiguous copies): the column pass runs on the transpose.
     rows = _resize_rows(image, *resize_taps(in_shape[0], out_h, sy, antialias))
     cols = _resize_rows(rows.transpose(-2, -1), *resize_taps(in_shape[1], out_w, sx, antialias))
