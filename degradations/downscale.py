@@ -121,25 +121,31 @@ def downscale_with_shifted_kernel_torch(
 
     rows_pad = index(np.pad(np.arange(h), (cy, ky - 1 - cy), mode="symmetric"))
     cols_pad = index(np.pad(np.arange(w), (cx, kx - 1 - cx), mode="symmetric"))
-    padded = x.index_select(2, rows_pad).index_select(3, cols_pad)
     rows = index(sample_grid(h, sy, out_h))
     cols = index(sample_grid(w, sx, out_w))
-    if x.device.type != "cpu" and max(padded.shape[-2:]) <= DIRECT_MAX:
+    if x.device.type != "cpu" and max(h + ky, w + kx) <= DIRECT_MAX:
         # A GPU step is launch-bound: one depthwise convolution for training crops.
         import torch.nn.functional as F
 
+        padded = x.index_select(2, rows_pad).index_select(3, cols_pad)
         weight = torch.as_tensor(kernel, dtype=x.dtype, device=x.device)
         blurred = F.conv2d(padded, weight.expand(x.shape[1], 1, ky, kx), groups=x.shape[1])
         return blurred.index_select(2, rows).index_select(3, cols)
     # Transform sizes with small prime factors (as scipy's fftconvolve pads): several times
     # faster than an awkward length such as 690 = 2 * 3 * 5 * 23.
-    size = tuple(next_fast_len(int(n), real=True) for n in padded.shape[-2:])
+    size = (next_fast_len(h + ky - 1, real=True), next_fast_len(w + kx - 1, real=True))
     # Circular convolution with the flipped kernel over the padded size; its entries from
     # (ky - 1, kx - 1) on are the valid correlation (no wrap-around reaches them).
     flipped = torch.as_tensor(np.ascontiguousarray(kernel[::-1, ::-1]), device=x.device)
-    spectrum = torch.fft.rfft2(padded, s=size) * torch.fft.rfft2(flipped.to(x.dtype), s=size)
-    full = torch.fft.irfft2(spectrum, s=size)
-    return full.index_select(2, rows + ky - 1).index_select(3, cols + kx - 1)
+    kernel_spectrum = torch.fft.rfft2(flipped.to(x.dtype), s=size)
+    # One channel at a time: the complex spectra of a 2K-wide output are ~270 MB each per
+    # three channels in float64.
+    out = x.new_empty(x.shape[:2] + (rows.numel(), cols.numel()))
+    for c in range(x.shape[1]):
+        padded = x[:, c].index_select(1, rows_pad).index_select(2, cols_pad)
+        full = torch.fft.irfft2(torch.fft.rfft2(padded, s=size) * kernel_spectrum, s=size)
+        out[:, c] = full.index_select(1, rows + ky - 1).index_select(2, cols + kx - 1)
+    return out
 
 
 def _correlate_at(img: np.ndarray, kernel: np.ndarray, rows: np.ndarray, cols: np.ndarray):
