@@ -685,6 +685,19 @@ def sr_cmd(
     help="Run nothing; rewrite OUT/table.md etc. from the finished units asked for "
     "(these methods, images, seed and repeats).",
 )
+@click.option(
+    "--threads",
+    type=click.IntRange(1),
+    help="CPU threads for torch per process (default: cores // workers).",
+)
+@click.option(
+    "--keep-images/--no-images",
+    "keep_images",
+    default=True,
+    show_default=True,
+    help="Keep every unit's output under OUT/images/<image>/<method>.png (with LR, HR and the "
+    "true kernel) for OUT/report.html; without, the page has the table and kernels only.",
+)
 @user_errors
 def bench_cmd(
     protocol: str,
@@ -701,8 +714,14 @@ def bench_cmd(
     device: str,
     kernel_size: int | None,
     tables_only: bool,
+    threads: int | None,
+    keep_images: bool,
 ) -> None:
-    """Reproduce a paper table on a folder of HR images (resumable)."""
+    """Reproduce a paper table on a folder of HR images (resumable).
+
+    Writes OUT/results.jsonl (one row per unit), OUT/table.md, table.csv, per_image.csv and
+    OUT/report.html (open it in a browser: the table, then crops of every image per method).
+    """
     from blindsr.eval.harness import run_benchmark
 
     if ";" in methods or ":" in methods:
@@ -728,9 +747,28 @@ def bench_cmd(
         device=device,
         kernel_size=kernel_size,
         tables_only=tables_only,
+        keep_images=keep_images,
+        threads=threads,
         log=lambda m: click.echo(m, err=True),
     )
     click.echo(table.read_text().rstrip())
+    click.echo(f"report: {table.parent / 'report.html'}", err=True)
+
+
+# ---------------------------------------------------------------------------------------- report
+@cli.command("report", context_settings=CONTEXT)
+@click.argument("out", type=click.Path(path_type=Path))
+@user_errors
+def report_cmd(out: Path) -> None:
+    """Rebuild OUT/report.html from the finished units of a `blindsr bench` folder.
+
+    Runs nothing: the page shows what OUT/results.jsonl and OUT/images hold (also while a
+    benchmark is still running).
+    """
+    from blindsr.eval.report import write_report
+
+    path = write_report(out)
+    click.echo(f"wrote {path}")
 
 
 def main() -> None:
