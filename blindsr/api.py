@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from blindsr.degradations.kernels import validate_kernel
-from blindsr.zssr.config import preset_config
+from blindsr.zssr.config import PRESETS, preset_config
 from blindsr.zssr.trainer import run_zssr
 
 __all__ = ["super_resolve", "estimate_kernel", "tqdm_progress", "LogProgress"]
@@ -76,6 +76,7 @@ def super_resolve(
     seed: int = 0,
     device: str = "auto",
     progress: bool = True,
+    threads: int | None = None,
     **overrides,
 ) -> tuple[np.ndarray, dict]:
     """Super-resolve one image with ZSSR trained on the image itself.
@@ -85,10 +86,13 @@ def super_resolve(
         scale: target factor (> 1), or ``(rows, cols)`` factors.
         kernel: the SR kernel (correlation convention, e.g. from ``estimate_kernel``), a list with
             one kernel per gradual stage, or None for MATLAB bicubic.
-        preset: ``ideal``, ``ideal-gradual``, ``given-kernel`` or ``real`` (see ``zssr.PRESETS``).
+        preset: one of {presets} (``blindsr.zssr.config.PRESETS``).
         seed: seeds everything random (runs are repeatable on CPU).
         device: ``auto``, ``cpu`` or ``cuda``.
         progress: show a per-stage progress bar on stderr.
+        threads: CPU threads for torch during this call (restored afterwards); None keeps
+            torch's current setting. One thread per process is usually the most efficient on
+            small machines.
         **overrides: any :class:`zssr.ZSSRConfig` field, e.g. ``max_iters=500``.
 
     Returns:
@@ -105,14 +109,35 @@ def super_resolve(
         kernels = [validate_kernel(kernel)]
     else:
         kernels = [None if k is None else validate_kernel(k) for k in kernel]
-    sr, report = run_zssr(
-        img, config, kernels, seed=seed, device=device, progress=tqdm_progress if progress else None
-    )
+    if threads is not None and (not isinstance(threads, int) or threads < 1):
+        raise ValueError(f"threads must be a positive integer, got {threads!r}")
+    import torch
+
+    previous = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        sr, report = run_zssr(
+            img,
+            config,
+            kernels,
+            seed=seed,
+            device=device,
+            progress=tqdm_progress if progress else None,
+        )
+    finally:
+        torch.set_num_threads(previous)
     report["preset"] = preset
     report["overrides"] = {
         k: (list(v) if isinstance(v, tuple) else v) for k, v in overrides.items()
     }
     return sr, report
+
+
+# The preset list is read from the one table of presets, so the docstring cannot go stale.
+super_resolve.__doc__ = (super_resolve.__doc__ or "").replace(
+    "{presets}", ", ".join(f"``{name}``" for name in PRESETS)
+)
 
 
 def estimate_kernel(

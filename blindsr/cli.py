@@ -54,7 +54,8 @@ def _show_warnings(message, category, filename, lineno, file=None, line=None):
 
 
 def parse_scale(value: str | float) -> float | tuple[float, float]:
-    """``2``, ``1.5`` or ``2,1.5`` (rows, cols); every factor must be > 1 ... or = 1 per axis."""
+    """``2``, ``1.5`` or ``2,1.5`` (rows, cols): one factor > 1, or two factors >= 1 of which at
+    least one is > 1 (an anisotropic scale may leave one axis alone)."""
     text = str(value)
     try:
         parts = [float(v) for v in text.split(",")]
@@ -65,7 +66,10 @@ def parse_scale(value: str | float) -> float | tuple[float, float]:
         or not all(np.isfinite(p) and p >= 1 for p in parts)
         or max(parts) <= 1
     ):
-        raise ValueError(f"scale must be > 1 (per axis >= 1), got {text!r}")
+        raise ValueError(
+            f"scale must be greater than 1 (got {text!r}); for anisotropic scales give "
+            "rows,cols with each >= 1 and one > 1"
+        )
     return parts[0] if len(parts) == 1 else (parts[0], parts[1])
 
 
@@ -304,7 +308,10 @@ def eval_cmd(
     help="x4: compose the x2 estimate analytically, or estimate directly.",
 )
 @click.option(
-    "--png", type=click.Path(path_type=Path), help="Also write an enlarged kernel picture."
+    "--png",
+    type=click.Path(path_type=Path),
+    help="Also write a picture of the kernel for viewing (not a kernel file; use -o's file "
+    "as --kernel).",
 )
 @click.option(
     "--narrowing",
@@ -368,7 +375,7 @@ def estimate_cmd(
     if png is not None:
         from blindsr.kernel_io import write_kernel_picture
 
-        write_kernel_picture(png, kernel)
+        write_kernel_picture(png, kernel, titles=[f"estimated, x{s}"], scale=s)
     rep.update(input=str(lr), output=str(output))
     if report is not None:
         report.write_text(json.dumps(rep, indent=1))
