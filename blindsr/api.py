@@ -7,10 +7,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from blindsr.degradations.kernels import validate_kernel
-from blindsr.zssr.config import PRESETS, preset_config
-from blindsr.zssr.trainer import run_zssr
-
 __all__ = ["super_resolve", "estimate_kernel", "tqdm_progress", "LogProgress"]
 
 
@@ -70,74 +66,85 @@ def _as_image(image: np.ndarray) -> np.ndarray:
 def super_resolve(
     image: np.ndarray,
     scale: float | tuple[float, float],
-    kernel: np.ndarray | Sequence[np.ndarray | None] | None = None,
-    preset: str = "ideal",
+    kernel: str | np.ndarray | Sequence[np.ndarray | None] | None = None,
+    preset: str = "auto",
     *,
+    noise_std: float | str | None = None,
+    source: str | None = None,
     seed: int = 0,
     device: str = "auto",
-    progress: bool = True,
     threads: int | None = None,
+    progress: bool = True,
+    estimator: dict | None = None,
     **overrides,
 ) -> tuple[np.ndarray, dict]:
     """Super-resolve one image with ZSSR trained on the image itself.
 
+    By default (``preset='auto'``) the blind pipeline decides from the image alone whether it is
+    a JPEG (and at what quality), whether it is noisy, which SR kernel to use (the cross-scale
+    estimate when its self-check trusts it, else bicubic) and the configuration that fits;
+    ``report["decisions"]`` records each decision and its evidence (:mod:`blindsr.pipeline`).
+
     Args:
         image: ``H x W x C`` (or ``H x W``) float in [0, 1]; RGB, grey or any channel count.
         scale: target factor (> 1), or ``(rows, cols)`` factors.
-        kernel: the SR kernel (correlation convention, e.g. from ``estimate_kernel``), a list with
-            one kernel per gradual stage, or None for MATLAB bicubic.
-        preset: one of {presets} (``blindsr.zssr.config.PRESETS``).
+        kernel: None (decided: estimated by the blind presets, bicubic for named ones),
+            ``'estimate'``, ``'bicubic'``, the SR kernel (correlation convention, e.g. from
+            ``estimate_kernel``), or one kernel (None = bicubic) per gradual stage.
+        preset: ``auto`` (blind, fast training budget), ``auto-faithful`` (blind, the
+            reference's training rule), or a named ZSSR preset run as defined: one of
+            ``blindsr.zssr.PRESETS`` (``ideal``, ``ideal-gradual``, ``given-kernel``, ``real``,
+            ``fast``, ``given-kernel-fast``, ``real-fast``; tests/test_api.py checks this list).
+        noise_std: son noise std ([0, 1] scale) or ``'auto'`` (matched to the input); replaces
+            the noise decision.
+        source: the file the image was read from (a JPEG file's quantisation table is read).
         seed: seeds everything random (runs are repeatable on CPU).
         device: ``auto``, ``cpu`` or ``cuda``.
-        progress: show a per-stage progress bar on stderr.
         threads: CPU threads for torch during this call (restored afterwards); None keeps
             torch's current setting. One thread per process is usually the most efficient on
             small machines.
-        **overrides: any :class:`zssr.ZSSRConfig` field, e.g. ``max_iters=500``.
+        progress: show a per-stage progress bar on stderr.
+        estimator: :class:`blindsr.kernel_estimation.EstimatorConfig` fields for the estimate.
+        **overrides: any :class:`blindsr.zssr.ZSSRConfig` field, e.g. ``max_iters=500``; they
+            win over the pipeline's decisions.
 
     Returns:
-        ``(sr, report)``: ``ceil(H*s) x ceil(W*s) x C`` float32 in [0, 1], and a JSON-ready dict.
+        ``(sr, report)``: ``ceil(H*s) x ceil(W*s) x C`` float32 in [0, 1], and a JSON-ready dict
+        (settings, per-stage training record, ``preset`` that ran, ``decisions``, ``kernel``).
     """
+    from blindsr.pipeline import plan_run, run_plan
+
     img = _as_image(image)
-    config = preset_config(preset).with_overrides(**overrides).for_scale(scale)
-    n = len(config.scale_factors)
-    if kernel is None:
-        kernels: list = [None] * n
-    elif isinstance(kernel, np.ndarray):
-        if n != 1:
-            raise ValueError(f"{n} scale stages need {n} kernels (one per stage), got one")
-        kernels = [validate_kernel(kernel)]
-    else:
-        kernels = [None if k is None else validate_kernel(k) for k in kernel]
     if threads is not None and (not isinstance(threads, int) or threads < 1):
         raise ValueError(f"threads must be a positive integer, got {threads!r}")
+    plan = plan_run(
+        img,
+        scale,
+        preset=preset,
+        kernel=kernel,
+        noise_std=noise_std,
+        source=source,
+        seed=seed,
+        estimator=estimator,
+        overrides=overrides,
+    )
     import torch
 
     previous = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(threads)
     try:
-        sr, report = run_zssr(
+        sr, report = run_plan(
             img,
-            config,
-            kernels,
+            scale,
+            plan,
             seed=seed,
             device=device,
             progress=tqdm_progress if progress else None,
         )
     finally:
         torch.set_num_threads(previous)
-    report["preset"] = preset
-    report["overrides"] = {
-        k: (list(v) if isinstance(v, tuple) else v) for k, v in overrides.items()
-    }
     return sr, report
-
-
-# The preset list is read from the one table of presets, so the docstring cannot go stale.
-super_resolve.__doc__ = (super_resolve.__doc__ or "").replace(
-    "{presets}", ", ".join(f"``{name}``" for name in PRESETS)
-)
 
 
 def estimate_kernel(
@@ -163,18 +170,11 @@ def estimate_kernel(
         of :func:`degradations.downscale`, and a JSON-ready report whose ``trustworthy`` flag says
         whether to use it (otherwise use the bicubic kernel; ``reason`` says why).
     """
-    from dataclasses import fields, replace
-
-    from blindsr.kernel_estimation import EstimatorConfig
     from blindsr.kernel_estimation import estimate_kernel as _estimate
+    from blindsr.kernel_estimation import estimator_config
 
     img = _as_image(image)
-    config = EstimatorConfig()
-    options = {k: v for k, v in options.items() if v is not None}
-    unknown = sorted(set(options) - {f.name for f in fields(config)})
-    if unknown:
-        raise ValueError(f"unknown estimator setting(s): {', '.join(unknown)}")
-    config = replace(config, **options)
+    config = estimator_config(**options)
     bar = None
     callback = None
     if progress:

@@ -20,9 +20,11 @@ from blindsr.image_io import read_image, read_image_with_depth, write_image
 from blindsr.kernel_estimation.config import QUERY_FRACTION_FOR_SCORE, EstimatorConfig
 from blindsr.kernel_io import read_kernel, read_kernel_metadata, write_kernel
 
-# zssr.PRESETS names, spelled out so the CLI starts without importing torch (test_cli_sr checks
-# that the two lists agree).
+# blindsr.pipeline.preset_names(), spelled out so the CLI starts without importing torch
+# (test_cli_sr checks that the two lists agree).
 PRESET_NAMES = [
+    "auto",
+    "auto-faithful",
     "ideal",
     "ideal-gradual",
     "given-kernel",
@@ -428,25 +430,6 @@ def _load_kernels(paths: list[Path], trust: bool) -> list:
     return kernels
 
 
-def _estimate_or_bicubic(image: np.ndarray, scale: int, seed: int):
-    from blindsr.api import estimate_kernel
-
-    kernel, rep = estimate_kernel(image, scale, seed=seed)
-    if rep["trustworthy"]:
-        click.echo(
-            f"estimated a {kernel.shape[0]}x{kernel.shape[1]} kernel in "
-            f"{rep['time_s']:.1f}s ({rep['reason']})",
-            err=True,
-        )
-        return kernel
-    warnings.warn(
-        f"the estimated kernel is not trustworthy ({rep['reason']}); using the "
-        f"bicubic kernel instead",
-        stacklevel=2,
-    )
-    return None
-
-
 def _kernel_for(kernel_paths: tuple[Path, ...], stem: str) -> list[Path]:
     paths = []
     for kp in kernel_paths:
@@ -485,7 +468,8 @@ def _kernel_for(kernel_paths: tuple[Path, ...], stem: str) -> list[Path]:
 @click.option(
     "--estimate-kernel",
     is_flag=True,
-    help="Estimate the kernel first (integer one-jump scales); bicubic if untrustworthy.",
+    help="Estimate the kernel first (integer one-jump scales); bicubic if untrustworthy. "
+    "The auto presets do this by themselves.",
 )
 @click.option(
     "--trust-kernel",
@@ -494,9 +478,12 @@ def _kernel_for(kernel_paths: tuple[Path, ...], stem: str) -> list[Path]:
 )
 @click.option(
     "--preset",
-    default="ideal",
+    default="auto",
     show_default=True,
     type=click.Choice(PRESET_NAMES),
+    help="auto: blind, decides JPEG, noise, kernel and configuration from the input (fast "
+    "training); auto-faithful: the same with the reference's training rule; the others are "
+    "the reference configurations, run as defined.",
 )
 @click.option("--steps", help="Gradual scale steps, e.g. '1.5;2' or '1x1.5;1.5x1;2'.")
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -514,7 +501,7 @@ def _kernel_for(kernel_paths: tuple[Path, ...], stem: str) -> list[Path]:
     "--noise-std",
     type=_NoiseStd(),
     help="Gaussian noise std on LR sons ([0, 1] scale), or 'auto': match the input's "
-    "estimated noise, at least 0.0125 (for noisy inputs; not a reference setting).",
+    "estimated noise, at least 0.0125. Replaces the auto presets' noise decision.",
 )
 @click.option(
     "--back-projection/--no-back-projection",
@@ -558,10 +545,15 @@ def sr_cmd(
     report: Path | None,
     plot: Path | None,
 ) -> None:
-    """Super-resolve LR (an image or a folder of images) with ZSSR."""
-    from blindsr.api import super_resolve
+    """Super-resolve LR (an image or a folder of images) with ZSSR.
+
+    The default preset (auto) reads each image and decides: JPEG or not (and its quality),
+    noise, the SR kernel (estimated, kept only if its self-check passes) and the configuration;
+    one line on stderr says what it decided, the --report JSON says why.
+    """
     from blindsr.image_io import IMAGE_SUFFIXES
-    from blindsr.zssr.config import KERNEL_FREE_PRESET, preset_config
+    from blindsr.pipeline import BLIND_PRESETS, plan_run, run_plan
+    from blindsr.zssr.config import preset_config
 
     s = parse_scale(scale)
     if threads is not None:
@@ -571,16 +563,15 @@ def sr_cmd(
     overrides = dict(_parse_setting(t) for t in settings)
     if max_iters is not None:
         overrides["max_iters"] = max_iters
-    if noise_std is not None:
-        overrides["noise_std"] = noise_std
     if steps:
         overrides["scale_factors"] = parse_steps(steps)
+    base = BLIND_PRESETS[preset]["bicubic"] if preset in BLIND_PRESETS else preset
     if back_projection is False:
         overrides["back_projection_iters"] = (0,)
-    elif back_projection and not any(preset_config(preset).back_projection_iters):
+    elif back_projection and not any(preset_config(base).back_projection_iters):
         overrides["back_projection_iters"] = (10,)
     # Validate settings and stage count before any long work starts.
-    config = preset_config(preset).with_overrides(**overrides).for_scale(s)
+    config = preset_config(base).with_overrides(**overrides).for_scale(s)
     n_stages = len(config.scale_factors)
     if estimate_kernel and (
         kernel_paths or n_stages != 1 or isinstance(s, tuple) or not float(s).is_integer()
@@ -599,28 +590,33 @@ def sr_cmd(
         jobs = [(p, output / f"{p.stem}.png") for p in inputs]
     else:
         jobs = [(lr, output)]
+    from blindsr.api import tqdm_progress
+
     for index, (src, dst) in enumerate(jobs):
         if lr.is_dir() and dst.exists():
             click.echo(f"skip {src.name}: {dst} exists", err=True)
             continue
         check_not_input(dst, src, *kernel_paths)
         image, depth = read_image_with_depth(src)
-        kernels = _load_kernels(_kernel_for(kernel_paths, src.stem), trust_kernel) or None
-        if estimate_kernel:
-            kernels = [_estimate_or_bicubic(image, int(s), seed)]
-        run_preset = preset
-        if (kernel_paths or estimate_kernel) and all(k is None for k in kernels or [None]):
-            # Every kernel fell back to bicubic: run what ZSSR[bicubic] runs.
-            run_preset = KERNEL_FREE_PRESET.get(preset, preset)
-            if run_preset != preset:
-                click.echo(
-                    f"bicubic kernel: using preset {run_preset} instead of {preset}", err=True
-                )
+        kernel: object = None
+        if kernel_paths:
+            kernel = _load_kernels(_kernel_for(kernel_paths, src.stem), trust_kernel)
+        elif estimate_kernel:
+            kernel = "estimate"
         if len(jobs) > 1:
             click.echo(f"[{index + 1}/{len(jobs)}] {src.name}", err=True)
-        sr_img, rep = super_resolve(
-            image, s, kernels, run_preset, seed=seed, device=device, **overrides
+        plan = plan_run(
+            image,
+            s,
+            preset=preset,
+            kernel=kernel,
+            noise_std=noise_std,
+            source=src,
+            seed=seed,
+            overrides=overrides,
         )
+        click.echo(plan.summary(), err=True)
+        sr_img, rep = run_plan(image, s, plan, seed=seed, device=device, progress=tqdm_progress)
         write_image(
             dst, sr_img, bit_depth=depth if dst.suffix.lower() in (".png", ".tif", ".tiff") else 8
         )
@@ -638,9 +634,12 @@ def sr_cmd(
 
             write_training_plot(plot / f"{src.stem}.png" if lr.is_dir() else plot, rep)
         iters = "+".join(str(st["iterations"]) for st in rep["stages"])
+        kernel_text = plan.decisions["kernel"].value
+        noise_text = ", ".join(f"{st['noise_std']:.4g}" for st in rep["stages"])
         click.echo(
             f"wrote {dst} ({sr_img.shape[1]}x{sr_img.shape[0]}) from {src} "
-            f"({image.shape[1]}x{image.shape[0]}), preset {preset}, iterations {iters}, "
+            f"({image.shape[1]}x{image.shape[0]}), preset {plan.preset}, kernel {kernel_text}, "
+            f"son noise {noise_text}, iterations {iters}, "
             f"{rep['total_seconds']:.1f}s on {rep['device']}"
         )
 

@@ -8,10 +8,14 @@
   ``zssr-bicubic`` runs: the bicubic kernel with the kernel-free preset (``ideal``, or ``fast``
   for ``given-kernel-fast``), same seed, so a fallback can never score below ZSSR[bicubic].
 * ``zssr-real``: ZSSR with noise on the sons, no back-projection (preset ``real``).
+* ``zssr-blind``: the blind default (``blindsr.pipeline``, preset ``auto``; ``auto-faithful``
+  with ``zssr-blind:preset=auto-faithful``): JPEG, noise, kernel and configuration decided
+  from the LR alone; the decisions are stored in the row.
 
 Any method takes overrides after a colon: ``zssr-est:preset=ideal,max_iters=500``
 (``preset`` picks the ZSSR preset; ``estimator.KEY`` sets an EstimatorConfig field of
-``zssr-est``, e.g. ``zssr-est:estimator.narrowing=1.5``; other keys are ZSSRConfig fields).
+``zssr-est`` and ``zssr-blind``, e.g. ``zssr-est:estimator.narrowing=1.5``; other keys are
+ZSSRConfig fields).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ BASE_METHODS = {
     "zssr-true": "given-kernel",
     "zssr-est": "given-kernel",
     "zssr-real": "real",
+    "zssr-blind": "auto",
 }
 
 
@@ -81,8 +86,10 @@ def parse_method(text: str) -> MethodSpec:
     preset = overrides.pop("preset", BASE_METHODS[base])
     if base == "bicubic" and (overrides or preset):
         raise ValueError(f"bicubic takes no options, got {text!r}")
-    if base != "zssr-est" and any(k.startswith("estimator.") for k in overrides):
-        raise ValueError(f"estimator.* options apply to zssr-est only, got {text!r}")
+    if base not in ("zssr-est", "zssr-blind") and any(
+        k.startswith("estimator.") for k in overrides
+    ):
+        raise ValueError(f"estimator.* options apply to zssr-est and zssr-blind only, got {text!r}")
     return MethodSpec(text, base, preset, overrides)
 
 
@@ -135,34 +142,34 @@ def run_unit(
     if spec.base == "bicubic":
         sr = np.clip(imresize(lr, s), 0, 1)
     else:
-        from blindsr.api import super_resolve
+        from blindsr.pipeline import plan_run, run_plan
 
-        kernel, preset = None, spec.preset
+        kernel = None
         if spec.base == "zssr-true":
             if case.kernel_path is None:
                 raise ValueError(f"{case.protocol} has no ground-truth kernel for zssr-true")
             kernel = read_kernel(case.kernel_path)
         elif spec.base == "zssr-est":
-            kernel, est_info = _estimate(
-                lr, s, case, unit_seed(seed, repeat, case.name), spec.estimator_overrides()
-            )
-            if kernel is None:
-                from blindsr.zssr.config import KERNEL_FREE_PRESET
-
-                preset = KERNEL_FREE_PRESET.get(preset, preset)
-                est_info["fallback_preset"] = preset
-            row["estimation"] = est_info
-            seconds["estimate"] = est_info["seconds"]
-        sr, report = super_resolve(
+            kernel = "estimate"
+        unit = unit_seed(seed, repeat, case.name)
+        plan = plan_run(
             lr,
             s,
-            kernel,
-            preset,
-            seed=unit_seed(seed, repeat, case.name),
-            device=device,
-            progress=False,
-            **spec.zssr_overrides(),
+            preset=spec.preset,
+            kernel=kernel,
+            source=case.lr_path,
+            seed=unit,
+            estimator=spec.estimator_overrides(),
+            overrides=spec.zssr_overrides(),
         )
+        if "estimate" in plan.decisions["kernel"].evidence:
+            row["estimation"] = _estimation_record(plan, case, lr, s)
+            seconds["estimate"] = row["estimation"]["seconds"]
+        if spec.base == "zssr-blind":
+            row["decisions"] = plan.record()
+            seconds["decide"] = plan.seconds
+        sr, report = run_plan(lr, s, plan, seed=unit, device=device)
+        row["preset_run"] = plan.preset
         seconds["train"] = sum(st["train_seconds"] for st in report["stages"])
         seconds["inference"] = sum(st["inference_seconds"] for st in report["stages"])
         row.update(
@@ -187,24 +194,21 @@ def run_unit(
     return row
 
 
-def _estimate(
-    lr: np.ndarray, scale: int, case: Case, seed: int, options: dict
-) -> tuple[np.ndarray | None, dict]:
-    """Estimate the kernel; None (bicubic) when the self-check rejects it. Scores the kernel
-    against the truth when the protocol has one."""
-    from blindsr.api import estimate_kernel
-
-    t0 = time.perf_counter()
-    kernel, report = estimate_kernel(lr, scale, seed=seed, **options)
+def _estimation_record(plan, case: Case, lr: np.ndarray, scale: int) -> dict:
+    """The estimate's self-check and, where the protocol knows the truth, its kernel errors."""
+    decision = plan.decisions["kernel"]
+    evidence = decision.evidence
+    kernel = np.asarray(evidence["estimate"])
     info = {
-        "seconds": time.perf_counter() - t0,
-        "trustworthy": bool(report.get("trustworthy")),
-        "reason": report.get("reason", ""),
-        "confidence": report.get("confidence"),
-        # The kernel itself (a few hundred taps), so the report can draw it beside the truth
-        # even when no images are kept; 6 significant digits are plenty for a picture.
-        "kernel": [[float(f"{v:.6g}") for v in r] for r in np.asarray(kernel, np.float64)],
+        "seconds": evidence["estimate_seconds"],
+        "trustworthy": evidence["trustworthy"],
+        "reason": decision.reason,
+        "confidence": evidence["confidence"],
+        "kernel_est": evidence["estimate"],
+        "fallback_to_bicubic": not evidence["trustworthy"],
     }
+    if not evidence["trustworthy"]:
+        info["fallback_preset"] = plan.preset
     if case.kernel_path is not None:
         from blindsr.eval.kernel_metrics import kernel_error, lr_reproduction_psnr
 
@@ -212,5 +216,4 @@ def _estimate(
         hr = modcrop(read_image(case.hr_path), scale)
         info["kernel_error"] = kernel_error(kernel, true_k)
         info["lr_reproduction_psnr"] = lr_reproduction_psnr(hr, kernel, lr, scale)
-    info["fallback_to_bicubic"] = not info["trustworthy"]
-    return (kernel if info["trustworthy"] else None), info
+    return info

@@ -243,9 +243,12 @@ def _kernel_block(
     lines: list[str] = []
     for m in methods:
         est = (rows.get(m) or {}).get("estimation")
-        if not isinstance(est, dict) or not est.get("kernel"):
+        # ``kernel_est``: the estimate's taps as the pipeline records them (``kernel`` in rows
+        # written before the pipeline existed).
+        taps = est.get("kernel_est") or est.get("kernel") if isinstance(est, dict) else None
+        if not taps:
             continue
-        kernel = np.asarray(est["kernel"], np.float64)
+        kernel = np.asarray(taps, np.float64)
         pictures = [kernel] if truth is None else [kernel, truth]
         titles = ["estimated"] if truth is None else ["estimated", "true"]
         own.mkdir(parents=True, exist_ok=True)

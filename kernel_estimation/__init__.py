@@ -16,7 +16,7 @@ neighbours), :mod:`.support` (the kernel grid: convention centre, starts, priors
 docs/kernel-estimation-results.md.
 """
 
-from blindsr.kernel_estimation.config import EstimatorConfig, default_kernel_size
+from blindsr.kernel_estimation.config import EstimatorConfig, default_kernel_size, estimator_config
 from blindsr.kernel_estimation.cross_scale import estimate_kernel
 
-__all__ = ["EstimatorConfig", "default_kernel_size", "estimate_kernel"]
+__all__ = ["EstimatorConfig", "default_kernel_size", "estimate_kernel", "estimator_config"]

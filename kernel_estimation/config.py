@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-__all__ = ["EstimatorConfig", "QUERY_FRACTION_FOR_SCORE", "default_kernel_size"]
+__all__ = ["EstimatorConfig", "QUERY_FRACTION_FOR_SCORE", "default_kernel_size", "estimator_config"]
 
 _X4_MODES = ("composed", "direct")
 _INITS = ("delta", "bicubic")
@@ -213,3 +213,16 @@ class EstimatorConfig:
         d = asdict(self)
         d["inits"] = list(self.inits)
         return d
+
+
+def estimator_config(**options) -> EstimatorConfig:
+    """``EstimatorConfig`` with ``options`` replaced; None values are ignored and unknown names
+    raise ``ValueError`` naming them."""
+    from dataclasses import fields, replace
+
+    config = EstimatorConfig()
+    options = {k: v for k, v in options.items() if v is not None}
+    unknown = sorted(set(options) - {f.name for f in fields(config)})
+    if unknown:
+        raise ValueError(f"unknown estimator setting(s): {', '.join(unknown)}")
+    return replace(config, **options)

@@ -281,6 +281,12 @@ class CrossScaleProblem:
         return k, log
 
 
+def min_image_side(scale: int, config: EstimatorConfig) -> int:
+    """The shortest image side (pixels) the estimator accepts at ``scale``."""
+    alpha = 2 if scale == 4 and config.x4_mode == "composed" else scale
+    return max(config.min_size, 3 * config.patch_size * alpha) + 2 * config.border
+
+
 def prepare_luminance(image: np.ndarray, alpha: int, config: EstimatorConfig) -> np.ndarray:
     """Luminance of ``image`` with ``config.border`` cropped and sides cut to multiples of
     ``alpha`` (the ``l`` the estimator works on), float64 ``H x W``.

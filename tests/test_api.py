@@ -20,4 +20,4 @@ def test_threads_applies_to_the_call_and_is_restored(rgb_image):
 
 def test_the_docstring_lists_every_preset():
     doc = super_resolve.__doc__
-    assert all(f"``{name}``" in doc for name in PRESETS) and "{presets}" not in doc
+    assert all(f"``{name}``" in doc for name in [*PRESETS, "auto", "auto-faithful"])

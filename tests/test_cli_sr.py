@@ -98,11 +98,10 @@ def test_sr_errors(tmp_path, rgb_image):
 
 
 def test_cli_preset_choices_are_the_zssr_presets():
-    from blindsr.zssr.config import PRESETS
-
     from blindsr.cli import PRESET_NAMES
+    from blindsr.pipeline import preset_names
 
-    assert PRESET_NAMES == list(PRESETS)
+    assert PRESET_NAMES == preset_names()
 
 
 def test_sr_noise_std_auto_and_bad_values(tmp_path, rgb_image):

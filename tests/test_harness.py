@@ -160,7 +160,7 @@ def test_estimator_options_reach_the_estimator_and_only_zssr_est_takes_them(
     tiny = "max_iters=3,width=8,crop_size=24,run_test_every=2"
     run_unit(case, f"zssr-est:estimator.narrowing=1.5,{tiny}", seed=0, repeat=0)
     assert seen["config"].narrowing == 1.5
-    with pytest.raises(ValueError, match="zssr-est only"):
+    with pytest.raises(ValueError, match="zssr-est and zssr-blind only"):
         parse_method("zssr-true:estimator.narrowing=1.5")
     with pytest.raises(ValueError, match="unknown estimator setting"):
         run_unit(case, f"zssr-est:estimator.wideness=2,{tiny}", seed=0, repeat=0)

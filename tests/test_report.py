@@ -61,7 +61,7 @@ def test_every_unit_keeps_its_image_and_the_page_shows_it(bench):
         assert (bench / "images" / name / "LR.png").is_file()
         assert np.load(bench / "images" / name / "true_kernel.npy").shape == (11, 11)
     est = next(r for r in rows if r["method"].startswith("zssr-est"))
-    np.testing.assert_allclose(np.sum(est["estimation"]["kernel"]), 1.0, atol=1e-5)
+    np.testing.assert_allclose(np.sum(est["estimation"]["kernel_est"]), 1.0, atol=1e-5)
     assert check_report(bench) == []
     page = (bench / "report.html").read_text()
     assert "<script" not in page

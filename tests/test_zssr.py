@@ -32,24 +32,24 @@ def lr_small(rgb_image):
     "scale,shape", [(2, (40, 48)), (3, (60, 72)), (1.5, (30, 36)), ((2, 1.5), (40, 36))]
 )
 def test_output_size_is_ceil_of_input_times_scale(lr_small, scale, shape):
-    sr, report = super_resolve(lr_small, scale, progress=False, **TINY)
+    sr, report = super_resolve(lr_small, scale, preset="ideal", progress=False, **TINY)
     assert sr.shape == (*shape, 3) and sr.dtype == np.float32
     assert 0 <= sr.min() and sr.max() <= 1
     assert report["stages"][0]["iterations"] == 4
 
 
 def test_grey_and_n_channel_inputs(lr_small):
-    sr, _ = super_resolve(lr_small[..., 0], 2, progress=False, **TINY)
+    sr, _ = super_resolve(lr_small[..., 0], 2, preset="ideal", progress=False, **TINY)
     assert sr.shape == (40, 48, 1)
     five = np.concatenate([lr_small, lr_small[..., :2]], axis=2)
-    sr5, _ = super_resolve(five, 2, progress=False, **TINY)
+    sr5, _ = super_resolve(five, 2, preset="ideal", progress=False, **TINY)
     assert sr5.shape == (40, 48, 5)
 
 
 def test_seed_determinism(lr_small):
-    a, _ = super_resolve(lr_small, 2, seed=3, progress=False, **TINY)
-    b, _ = super_resolve(lr_small, 2, seed=3, progress=False, **TINY)
-    c, _ = super_resolve(lr_small, 2, seed=4, progress=False, **TINY)
+    a, _ = super_resolve(lr_small, 2, seed=3, preset="ideal", progress=False, **TINY)
+    b, _ = super_resolve(lr_small, 2, seed=3, preset="ideal", progress=False, **TINY)
+    c, _ = super_resolve(lr_small, 2, seed=4, preset="ideal", progress=False, **TINY)
     np.testing.assert_array_equal(a, b)
     assert np.abs(a - c).max() > 0
 
@@ -85,11 +85,11 @@ def test_bad_settings_are_named(lr_small):
     with pytest.raises(ValueError, match="preset"):
         super_resolve(lr_small, 2, preset="nope", progress=False)
     with pytest.raises(ValueError, match="scale"):
-        super_resolve(lr_small, 1, progress=False)
+        super_resolve(lr_small, 1, preset="ideal", progress=False)
     with pytest.raises(ValueError, match="cuda"):
         if torch.cuda.is_available():
             raise ValueError("cuda present: skip")
-        super_resolve(lr_small, 2, device="cuda", progress=False, **TINY)
+        super_resolve(lr_small, 2, device="cuda", preset="ideal", progress=False, **TINY)
 
 
 def test_cosine_schedule_runs_its_budget_and_anneals(lr_small):
@@ -108,8 +108,10 @@ def test_cosine_schedule_runs_its_budget_and_anneals(lr_small):
 
 
 def test_bf16_training_runs_and_stays_close_to_fp32(lr_small):
-    a, _ = super_resolve(lr_small, 2, seed=0, progress=False, **TINY)
-    b, rep = super_resolve(lr_small, 2, seed=0, progress=False, **TINY, training_precision="bf16")
+    a, _ = super_resolve(lr_small, 2, seed=0, preset="ideal", progress=False, **TINY)
+    b, rep = super_resolve(
+        lr_small, 2, seed=0, preset="ideal", progress=False, **TINY, training_precision="bf16"
+    )
     assert rep["settings"]["training_precision"] == "bf16" and b.shape == a.shape
     assert np.all(np.isfinite(b)) and 0 < np.abs(a - b).max() < 0.05
 
@@ -524,7 +526,14 @@ def test_live_channels_are_counted_on_the_reconstruction_tests_network_input(lr_
         return error, dead
 
     monkeypatch.setattr(stage_cls, "reconstruction_test", only_tests)
-    super_resolve(lr_small, 2, progress=False, **{**TINY, "max_iters": 3}, revive_dead_net=True)
+    super_resolve(
+        lr_small,
+        2,
+        preset="ideal",
+        progress=False,
+        **{**TINY, "max_iters": 3},
+        revive_dead_net=True,
+    )
     assert probed
 
 
@@ -550,7 +559,7 @@ def test_revival_divides_the_cosine_schedule_rate(lr_small, monkeypatch):
         monkeypatch.setattr(zssr.trainer._Stage, "reconstruction_test", kill_once)
         monkeypatch.setattr(torch.optim.Adam, "step", recording_step)
         cfg = {**TINY, "max_iters": 6, "learning_rate_schedule": "cosine"}
-        super_resolve(lr_small, 2, progress=False, **cfg, revive_dead_net=revive)
+        super_resolve(lr_small, 2, preset="ideal", progress=False, **cfg, revive_dead_net=revive)
         return rates
 
     plain, revived = run(False), run(True)
