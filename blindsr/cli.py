@@ -19,6 +19,7 @@ from blindsr import __version__
 from blindsr.image_io import read_image, read_image_with_depth, write_image
 from blindsr.kernel_estimation.config import QUERY_FRACTION_FOR_SCORE, EstimatorConfig
 from blindsr.kernel_io import read_kernel, read_kernel_metadata, write_kernel
+from blindsr.outputs import check_sr_outputs, manifest_conflict, read_manifest, write_manifest
 
 # blindsr.pipeline.preset_names(), spelled out so the CLI starts without importing torch
 # (test_cli_sr checks that the two lists agree).
@@ -525,6 +526,28 @@ def _kernel_for(kernel_paths: tuple[Path, ...], stem: str) -> list[Path]:
     type=click.Path(path_type=Path),
     help="Write the loss / reconstruction-error curve as a PNG.",
 )
+@click.option(
+    "--compare",
+    type=click.Path(path_type=Path),
+    help="Also write one picture: bicubic | blindsr side by side, the region where they "
+    "differ most enlarged in both (a folder when LR is a folder).",
+)
+@click.option(
+    "--kernel-out",
+    type=click.Path(path_type=Path),
+    help="Save the kernel actually used (.mat/.npy/.png; estimated, given or bicubic), e.g. "
+    "to reuse with --kernel (a folder when LR is a folder).",
+)
+@click.option(
+    "--png",
+    type=click.Path(path_type=Path),
+    help="Save a picture of the kernel used, for viewing (a folder when LR is a folder).",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Folder runs: redo every image even if -o holds results (of any settings).",
+)
 @user_errors
 def sr_cmd(
     lr: Path,
@@ -544,15 +567,22 @@ def sr_cmd(
     settings: tuple[str, ...],
     report: Path | None,
     plot: Path | None,
+    compare: Path | None,
+    kernel_out: Path | None,
+    png: Path | None,
+    overwrite: bool,
 ) -> None:
     """Super-resolve LR (an image or a folder of images) with ZSSR.
 
     The default preset (auto) reads each image and decides: JPEG or not (and its quality),
     noise, the SR kernel (estimated, kept only if its self-check passes) and the configuration;
     one line on stderr says what it decided, the --report JSON says why.
+
+    A folder run records its settings in OUT/blindsr-sr.json: rerunning the same command
+    resumes it (Ctrl-C is safe), other settings are refused unless --overwrite.
     """
     from blindsr.image_io import IMAGE_SUFFIXES
-    from blindsr.pipeline import BLIND_PRESETS, plan_run, run_plan
+    from blindsr.pipeline import BLIND_PRESETS
     from blindsr.zssr.config import preset_config
 
     s = parse_scale(scale)
@@ -581,7 +611,10 @@ def sr_cmd(
         raise ValueError(
             f"{n_stages} scale stage(s) need {n_stages} --kernel file(s), got {len(kernel_paths)}"
         )
-    if lr.is_dir():
+    if (kernel_out or png) and (n_stages != 1 or isinstance(s, tuple)):
+        raise ValueError("--kernel-out and --png need one isotropic scale stage")
+    folder_mode = lr.is_dir()
+    if folder_mode:
         if output.exists() and not output.is_dir():
             raise ValueError(f"LR is a folder, so -o must be a folder; {output} is a file")
         inputs = sorted(p for p in lr.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
@@ -590,58 +623,163 @@ def sr_cmd(
         jobs = [(p, output / f"{p.stem}.png") for p in inputs]
     else:
         jobs = [(lr, output)]
-    from blindsr.api import tqdm_progress
-
-    for index, (src, dst) in enumerate(jobs):
-        if lr.is_dir() and dst.exists():
-            click.echo(f"skip {src.name}: {dst} exists", err=True)
-            continue
+    for src, dst in jobs:
         check_not_input(dst, src, *kernel_paths)
-        image, depth = read_image_with_depth(src)
-        kernel: object = None
-        if kernel_paths:
-            kernel = _load_kernels(_kernel_for(kernel_paths, src.stem), trust_kernel)
-        elif estimate_kernel:
-            kernel = "estimate"
-        if len(jobs) > 1:
-            click.echo(f"[{index + 1}/{len(jobs)}] {src.name}", err=True)
-        plan = plan_run(
-            image,
-            s,
+    check_sr_outputs(
+        folder_mode=folder_mode,
+        inputs=[p for p, _ in jobs] + [k for k in kernel_paths if not k.is_dir()],
+        output=output,
+        report=report,
+        plot=plot,
+        compare=compare,
+        kernel_out=kernel_out,
+        png=png,
+    )
+    if folder_mode:
+        record = dict(
+            scale=scale,
             preset=preset,
-            kernel=kernel,
-            noise_std=noise_std,
-            source=src,
+            kernel=[str(k) for k in kernel_paths],
+            estimate_kernel=estimate_kernel,
+            trust_kernel=trust_kernel,
+            steps=steps,
             seed=seed,
-            overrides=overrides,
+            max_iters=max_iters,
+            noise_std=noise_std,
+            back_projection=back_projection,
+            set=sorted(settings),
+            version=__version__,
         )
-        click.echo(plan.summary(), err=True)
-        sr_img, rep = run_plan(image, s, plan, seed=seed, device=device, progress=tqdm_progress)
-        write_image(
-            dst, sr_img, bit_depth=depth if dst.suffix.lower() in (".png", ".tif", ".tiff") else 8
-        )
-        rep.update(
-            input=str(src),
-            output=str(dst),
-            kernels=[str(p) for p in _kernel_for(kernel_paths, src.stem)],
-        )
-        if report is not None:
-            rpath = report / f"{src.stem}.json" if lr.is_dir() else report
-            rpath.parent.mkdir(parents=True, exist_ok=True)
-            rpath.write_text(json.dumps(rep, indent=1))
-        if plot is not None:
-            from blindsr.plot import write_training_plot
-
-            write_training_plot(plot / f"{src.stem}.png" if lr.is_dir() else plot, rep)
-        iters = "+".join(str(st["iterations"]) for st in rep["stages"])
-        kernel_text = plan.decisions["kernel"].value
-        noise_text = ", ".join(f"{st['noise_std']:.4g}" for st in rep["stages"])
+        done = sum(dst.exists() for _, dst in jobs)
+        conflict = manifest_conflict(read_manifest(output), record, done)
+        if conflict and not overwrite:
+            raise ValueError(
+                f"-o {output}: {conflict}. Rerun with the same settings to resume, choose "
+                "another -o folder, or pass --overwrite to redo every image"
+            )
+        output.mkdir(parents=True, exist_ok=True)
+        write_manifest(output, record)
+    counts = {"written": 0, "skipped": 0, "failed": 0}
+    try:
+        for index, (src, dst) in enumerate(jobs):
+            if folder_mode and dst.exists() and not overwrite:
+                click.echo(f"skip {src.name}: {dst} exists", err=True)
+                counts["skipped"] += 1
+                continue
+            if len(jobs) > 1:
+                click.echo(f"[{index + 1}/{len(jobs)}] {src.name}", err=True)
+            try:
+                _sr_one(
+                    src,
+                    dst,
+                    s=s,
+                    plan_options=dict(preset=preset, noise_std=noise_std, overrides=overrides),
+                    kernel_paths=kernel_paths,
+                    trust_kernel=trust_kernel,
+                    estimate_kernel=estimate_kernel,
+                    seed=seed,
+                    device=device,
+                    folder_mode=folder_mode,
+                    extras=dict(
+                        report=report, plot=plot, compare=compare, kernel_out=kernel_out, png=png
+                    ),
+                )
+            except (ValueError, OSError) as exc:
+                if not folder_mode:
+                    raise
+                # One bad image must not cost the others their run.
+                click.echo(f"Error: {src.name}: {str(exc).splitlines()[0]}", err=True)
+                counts["failed"] += 1
+                continue
+            counts["written"] += 1
+    except KeyboardInterrupt:
+        finished = counts["written"] + counts["skipped"]
         click.echo(
-            f"wrote {dst} ({sr_img.shape[1]}x{sr_img.shape[0]}) from {src} "
-            f"({image.shape[1]}x{image.shape[0]}), preset {plan.preset}, kernel {kernel_text}, "
-            f"son noise {noise_text}, iterations {iters}, "
-            f"{rep['total_seconds']:.1f}s on {rep['device']}"
+            f"interrupted: {finished} of {len(jobs)} done; rerun the same command to resume",
+            err=True,
         )
+        sys.exit(130)
+    if folder_mode:
+        click.echo(
+            f"{output}: {counts['written']} written, {counts['skipped']} skipped (already "
+            f"there), {counts['failed']} failed, of {len(jobs)} images"
+        )
+        if counts["failed"]:
+            sys.exit(1)
+
+
+def _sr_one(
+    src: Path,
+    dst: Path,
+    *,
+    s: float | tuple[float, float],
+    plan_options: dict,
+    kernel_paths: tuple[Path, ...],
+    trust_kernel: bool,
+    estimate_kernel: bool,
+    seed: int,
+    device: str,
+    folder_mode: bool,
+    extras: dict[str, Path | None],
+) -> None:
+    """One image of ``blindsr sr``: plan, train, write the image and the extras asked for
+    (``extras``: report, plot, compare, kernel_out, png; folders in folder mode)."""
+    from blindsr.api import tqdm_progress
+    from blindsr.pipeline import plan_run, run_plan
+
+    def extra(name: str, suffix: str) -> Path | None:
+        path = extras.get(name)
+        return None if path is None else path / f"{src.stem}{suffix}" if folder_mode else path
+
+    image, depth = read_image_with_depth(src)
+    kernel: object = None
+    if kernel_paths:
+        kernel = _load_kernels(_kernel_for(kernel_paths, src.stem), trust_kernel)
+    elif estimate_kernel:
+        kernel = "estimate"
+    plan = plan_run(image, s, kernel=kernel, source=src, seed=seed, **plan_options)
+    click.echo(plan.summary(), err=True)
+    sr_img, rep = run_plan(image, s, plan, seed=seed, device=device, progress=tqdm_progress)
+    write_image(
+        dst, sr_img, bit_depth=depth if dst.suffix.lower() in (".png", ".tif", ".tiff") else 8
+    )
+    rep.update(
+        input=str(src),
+        output=str(dst),
+        kernels=[str(p) for p in _kernel_for(kernel_paths, src.stem)],
+    )
+    kernel_text = plan.decisions["kernel"].value
+    if (rpath := extra("report", ".json")) is not None:
+        rpath.parent.mkdir(parents=True, exist_ok=True)
+        rpath.write_text(json.dumps(rep, indent=1))
+    if (ppath := extra("plot", ".png")) is not None:
+        from blindsr.plot import write_training_plot
+
+        write_training_plot(ppath, rep)
+    if (cpath := extra("compare", ".png")) is not None:
+        from blindsr.compare import write_compare
+
+        write_compare(cpath, image, sr_img, s, label=f"blindsr ({plan.preset}, {kernel_text})")
+    kpath, picture = extra("kernel_out", ".mat"), extra("png", ".png")
+    if kpath is not None or picture is not None:
+        from blindsr.degradations.kernels import bicubic_kernel
+
+        used = rep["kernel"][0]
+        used = bicubic_kernel(s) if used is None else np.asarray(used)
+        if kpath is not None:
+            write_kernel(kpath, used, metadata={"scale": float(s), "source": str(kernel_text)})
+        if picture is not None:
+            from blindsr.kernel_io import write_kernel_picture
+
+            write_kernel_picture(picture, used, titles=[f"kernel used: {kernel_text}"], scale=s)
+    iters = "+".join(str(st["iterations"]) for st in rep["stages"])
+    noise_text = ", ".join(f"{st['noise_std']:.4g}" for st in rep["stages"])
+    click.echo(
+        f"wrote {dst} ({sr_img.shape[1]}x{sr_img.shape[0]}) from {src} "
+        f"({image.shape[1]}x{image.shape[0]}), preset {plan.preset}, kernel {kernel_text}, "
+        f"son noise {noise_text}, iterations {iters}, "
+        f"{rep['total_seconds']:.1f}s on {rep['device']}"
+    )
 
 
 # ----------------------------------------------------------------------------------------- bench

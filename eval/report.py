@@ -28,6 +28,7 @@ from blindsr.degradations import imresize
 from blindsr.eval.harness import paper_reference, summarize
 from blindsr.eval.metrics import psnr, ssim
 
+from blindsr.compare import choose_region
 from blindsr.image_io import read_image, write_image
 from blindsr.kernel_io import write_kernel_picture
 
@@ -68,42 +69,6 @@ def _settings(out: Path, rows: list[dict]) -> dict:
         seed=rows[0]["seed"],
         repeats=1 + max(r["repeat"] for r in rows),
     )
-
-
-def choose_region(
-    outputs: list[np.ndarray], reference: np.ndarray, *, size: int, step: int
-) -> tuple[int, int]:
-    """Top-left (row, col) of the ``size x size`` window where the outputs differ most.
-
-    "Differ" is the per-pixel variance across the outputs (of their channel mean), summed over
-    the window; with a single output it is that output's squared error against ``reference``.
-    The window stays ``step`` pixels (the scale: the border the metrics shave) away from the
-    edges when the image allows, and its corner sits on a multiple of ``step`` so that the same
-    window maps onto whole LR pixels.
-    """
-    h, w = reference.shape[:2]
-    size = min(size, h, w)
-    stack = np.stack([np.asarray(o, np.float64).mean(axis=2) for o in outputs])
-    if len(outputs) > 1:
-        energy = stack.var(axis=0)
-    else:
-        energy = (stack[0] - np.asarray(reference, np.float64).mean(axis=2)) ** 2
-    # Sum over every window via the integral image: sums[r, c] covers rows r..r+size-1.
-    integral = cv2.integral(energy.astype(np.float64))
-    sums = (
-        integral[size:, size:]
-        - integral[:-size, size:]
-        - integral[size:, :-size]
-        + integral[:-size, :-size]
-    )
-    margin_r = step if h - size >= 2 * step else 0
-    margin_c = step if w - size >= 2 * step else 0
-    best, where = -1.0, (0, 0)
-    for r in range(margin_r, h - size - margin_r + 1, step):
-        for c in range(margin_c, w - size - margin_c + 1, step):
-            if sums[r, c] > best:
-                best, where = float(sums[r, c]), (r, c)
-    return where
 
 
 def _zoom(image: np.ndarray, factor: int) -> np.ndarray:
