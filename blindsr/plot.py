@@ -80,6 +80,9 @@ def _panel(stage: dict, index: int, width: int, height: int) -> np.ndarray:
     if high / low < 1.5:  # flat curves: give the axis some room
         low, high = low / 1.5, high * 1.5
     lo, hi = math.log10(low), math.log10(high)
+    pad = 0.06 * (hi - lo)  # keep the extreme points off the frame
+    lo, hi = lo - pad, hi + pad
+    low, high = 10.0**lo, 10.0**hi
     x0, x1, y0, y1 = left, width - right, top, height - bottom
 
     def px(x):
