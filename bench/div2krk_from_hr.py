@@ -1,13 +1,15 @@
 """Write a DIV2KRK-layout folder from any HR set, with DIV2KRK-protocol x2 kernels.
 
-DIV2KRK itself (DIV2K validation HR + random kernels) is not in ``../shared/data``. To measure
+Reproduces: docs/results.md, "DIV2KRK protocol" (first step; the harness scores the folder).
+
+DIV2KRK itself (DIV2K validation HR + random kernels) is not always at hand. To measure
 ZSSR[estimated] against ZSSR[true] under that kernel distribution anyway, this builds the same
 layout the harness's ``div2krk`` protocol reads (``gt/im_NN.png``, ``lr_x2/im_NN.png``,
 ``gt_k_x2/kernel_NN.mat``) from, e.g., BSD100, with the kernels of
 ``bench/kernel_estimation_bench.py``'s ``div2krk-x2`` protocol (same seeds, so the kernel-only
 results of that benchmark describe these very kernels).
 
-    python bench/div2krk_from_hr.py --data-dir ../shared/data/bsd100 --num-images 6 \
+    python bench/div2krk_from_hr.py --data-dir data/bsd100 --num-images 6 \
         --out runs/div2krk_bsd100
     blindsr bench div2krk --data-dir runs/div2krk_bsd100 --out runs/div2krk_bsd100_zssr ...
 

@@ -1,5 +1,7 @@
 """End-to-end ``estimate -> ZSSR`` wall time and peak memory per stage.
 
+Reproduces: docs/results.md, "Memory" (the two estimate + ZSSR rows).
+
 Runs what the CLI runs (``blindsr.estimate_kernel``, then ZSSR as ``blindsr.super_resolve`` does)
 on a synthetic LR of a given size and prints, per phase (estimate, train, inference), the wall
 time and the peak resident memory of the process. A sampler thread reads ``/proc/self/statm``

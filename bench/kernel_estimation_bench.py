@@ -1,15 +1,18 @@
 """Benchmark of the cross-scale kernel estimator on BSD100 (Table-2 and DIV2KRK kernel protocols).
 
-Usage (one thread, so it can share the machine; about 16 s per image for the four protocols on
-a 2-core CPU). Results and the exact commands behind them: docs/kernel-estimation-results.md.
+Reproduces: docs/results.md, "Kernel estimation" (the table and the kernel pictures) and, with
+``--timing``, the estimation times in "Speed".
 
-    OMP_NUM_THREADS=1 python bench/kernel_estimation_bench.py --data-dir /work/shared/data/bsd100 \
+Usage (one thread, so it can share the machine; about 16 s per image for the four protocols on
+a 2-core CPU):
+
+    OMP_NUM_THREADS=1 python bench/kernel_estimation_bench.py --data-dir data/bsd100 \
         --num-images 20 --pictures 3 --out runs/kernel_estimation_bench
 
 ``--out`` appends one JSON line per (image, protocol) to ``results.jsonl`` and writes the
 markdown tables to ``summary.md``; use a fresh folder per run.
 
-Protocols (protocols.md §4, kernel-estimation.md §3.1), per image ``name`` (BSD id):
+Protocols (docs/conventions.md, "Benchmark protocols"), per image ``name`` (BSD id):
 
 * ``table2`` x2: HR mod-cropped to 2; ``k = random_table2_kernel(default_rng(kernel_seed(seed,
   name)), 2)`` (11x11); LR = ``downscale(hr, k, 2)`` quantised to uint8 (round(clip*255)/255).
@@ -23,6 +26,13 @@ Measures: LR-reproduction PSNR (``eval.kernel_metrics.lr_reproduction_psnr``) of
 bicubic and true kernels; kernel error (``kernel_error``: L2 and kernel PSNR after centre
 alignment) of the estimated and bicubic kernels; the self-check (``trustworthy``, fit gain);
 wall time. "pipeline" is what the caller uses: the estimate if trusted, else bicubic.
+
+``--div2krk-lr DIR`` instead scores the estimator in kernel space on real DIV2KRK LR images
+(no HR needed): kernel PSNR and L2 against the true kernels, effective areas, trust, time, at x2
+and x4 (``--num-images`` per scale; resumable in ``--out``)::
+
+    OMP_NUM_THREADS=1 python bench/kernel_estimation_bench.py --div2krk-lr data/div2krk-lr \
+        --num-images 64 --out runs/div2krk_lr_kernels
 
 ``--timing`` instead measures the nearest-neighbour back ends (kd-tree vs blocked torch matmul)
 and ``estimate_kernel`` (x2, and x4 composed) on BSD100-sized, 1K-wide and 2K-wide LR images
@@ -78,7 +88,7 @@ def make_case(hr: np.ndarray, name: str, protocol: str, seed: int) -> tuple:
         k, scale = bicubic_kernel(2), 2
     elif protocol.startswith("table2"):
         scale = int(protocol[-1])
-        # x2 uses the benchmark seed of protocols.md §4; x3 a name-derived stream of its own.
+        # x2 uses the benchmark seed of the table2 protocol; x3 a name-derived stream of its own.
         key = name if scale == 2 else f"{name}:x{scale}"
         k = random_table2_kernel(np.random.default_rng(kernel_seed(seed, key)), scale)
     else:
@@ -249,6 +259,77 @@ def timing(args: argparse.Namespace) -> None:
             )
 
 
+def div2krk_lr(args: argparse.Namespace, config: EstimatorConfig) -> None:
+    """Kernel-space metrics on real DIV2KRK LR images (no HR): estimated and bicubic kernels
+    against the true ones, at x2 and x4. Resumable: images already in ``--out`` are skipped."""
+    from blindsr.kernel_io import read_kernel
+
+    root = args.div2krk_lr
+    out = args.out or Path("runs/div2krk_lr_kernels")
+    out.mkdir(parents=True, exist_ok=True)
+    store = out / "results.jsonl"
+    done = set()
+    if store.exists():
+        done = {(r["image"], r["scale"]) for r in map(json.loads, store.read_text().splitlines())}
+    print(f"# {datetime.date.today()} {machine()}, torch threads {torch.get_num_threads()}")
+    for scale in (2, 4):
+        paths = sorted((root / f"lr_x{scale}").glob("im_*.png"), key=lambda p: int(p.stem[3:]))
+        for path in paths[: args.num_images]:
+            if (path.stem, scale) in done:
+                continue
+            lr = read_image(path)
+            k_true = read_kernel(root / f"gt_k_x{scale}" / f"kernel_{path.stem[3:]}.mat")
+            t0 = time.perf_counter()
+            k_est, rep = estimate_kernel(lr, scale, config=config, seed=0)
+            seconds = time.perf_counter() - t0
+            err_est = kernel_error(k_est, k_true)
+            err_bic = kernel_error(bicubic_kernel(scale), k_true)
+            row = {
+                "image": path.stem,
+                "scale": scale,
+                "lr_shape": list(lr.shape),
+                "kernel_psnr_est": err_est["psnr"],
+                "kernel_psnr_bicubic": err_bic["psnr"],
+                "kernel_l2_est": err_est["l2"],
+                "kernel_l2_bicubic": err_bic["l2"],
+                "area_est": effective_area(k_est),
+                "area_true": effective_area(k_true),
+                "trustworthy": rep["trustworthy"],
+                "fit_gain": rep["confidence"]["relative_gain"],
+                "time_s": seconds,
+            }
+            print(json.dumps(row), flush=True)
+            with open(store, "a") as fh:
+                fh.write(json.dumps(row) + "\n")
+    rows = [json.loads(line) for line in store.read_text().splitlines()]
+    lines = [
+        "| scale | images | kernel PSNR est / bicubic | kernel L2 est / bicubic | est closer "
+        "than bicubic (L2) | area est / true (px², median) | trusted | time (s) mean / max |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for scale in (2, 4):
+        rs = [r for r in rows if r["scale"] == scale]
+        if not rs:
+            continue
+
+        def mean(key: str, rs: list[dict] = rs) -> float:
+            return float(np.mean([r[key] for r in rs]))
+
+        closer = sum(r["kernel_l2_est"] < r["kernel_l2_bicubic"] for r in rs)
+        lines.append(
+            f"| x{scale} | {len(rs)} | {mean('kernel_psnr_est'):.2f} / "
+            f"{mean('kernel_psnr_bicubic'):.2f} | {mean('kernel_l2_est'):.4f} / "
+            f"{mean('kernel_l2_bicubic'):.4f} | {closer}/{len(rs)} | "
+            f"{np.median([r['area_est'] for r in rs]):.1f} / "
+            f"{np.median([r['area_true'] for r in rs]):.1f} | "
+            f"{sum(r['trustworthy'] for r in rs)}/{len(rs)} | {mean('time_s'):.1f} / "
+            f"{max(r['time_s'] for r in rs):.1f} |"
+        )
+    summary = "\n".join(lines)
+    print(summary)
+    (out / "summary.md").write_text(summary + "\n")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-dir", type=Path, help="folder of HR PNGs (BSD100)")
@@ -279,13 +360,18 @@ def main() -> None:
         help="protocols that get pictures (comma-separated)",
     )
     ap.add_argument("--timing", action="store_true", help="run the timing measurements instead")
+    ap.add_argument(
+        "--div2krk-lr",
+        type=Path,
+        help="instead: kernel-space metrics on a DIV2KRK LR folder (lr_x2/, gt_k_x2/, ...)",
+    )
     args = ap.parse_args()
     torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
     if args.timing:
         timing(args)
         return
-    if args.data_dir is None:
-        ap.error("--data-dir is required (unless --timing)")
+    if args.data_dir is None and args.div2krk_lr is None:
+        ap.error("--data-dir is required (unless --timing or --div2krk-lr)")
     overrides = {}
     for item in args.set:
         key, _, value = item.partition("=")
@@ -293,6 +379,9 @@ def main() -> None:
     if "inits" in overrides:
         overrides["inits"] = tuple(overrides["inits"])
     config = EstimatorConfig(**overrides)
+    if args.div2krk_lr is not None:
+        div2krk_lr(args, config)
+        return
     protocols = [p for p in args.protocols.split(",") if p]
     unknown = set(protocols) - set(PROTOCOLS)
     if unknown:

@@ -1,5 +1,7 @@
 """Time vs PSNR trade-off of ZSSR settings, from benchmark-harness results.
 
+Reproduces: docs/img/fast_tradeoff.png and its table (docs/results.md, "Speed").
+
 Reads one or more ``results.jsonl`` written by ``blindsr bench``, keeps the images every listed
 method finished (so each point averages the same images), and plots mean wall seconds per image
 (log axis) against mean PSNR, one point per method. Prints the same numbers as a table, with the

@@ -1,6 +1,8 @@
 """Per-image Table-2 report from a harness ``results.jsonl``: ZSSR with the bicubic, estimated and
 true kernels side by side, plus the estimate's kernel measures and self-check.
 
+Reproduces: the per-image view behind docs/results.md, "Table 2" (trusted count, LR reproduction).
+
     python bench/table2_report.py bench/results/table2_bsd100/results.jsonl \
         --bicubic "zssr-bicubic:preset=fast" --est "zssr-est:preset=given-kernel-fast" \
         --true "zssr-true:preset=given-kernel-fast"

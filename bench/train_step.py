@@ -1,5 +1,7 @@
 """Training-step throughput: blindsr's ZSSR trainer vs a plain eager PyTorch loop, and the roofline.
 
+Reproduces: docs/results.md, "Speed" (training-step row).
+
 Everything runs in one process on the same network (8 conv 3x3, 64 channels) and 128x128 crops,
 so the printed ratios compare like with like:
 

@@ -9,15 +9,9 @@ Public API (numpy ``H x W x C`` float32 RGB/grey images in [0, 1]):
 * :func:`eval.metrics.psnr`, :func:`eval.metrics.ssim` -- paper protocol
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
+from blindsr._version import __version__
 from blindsr.image_io import read_image, write_image
 from blindsr.kernel_io import read_kernel, write_kernel
-
-try:
-    __version__ = version("blindsr")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0+unknown"
 
 __all__ = [
     "__version__",

@@ -179,7 +179,7 @@ def degrade(
     noise: str | None,
     modcrop: bool,
 ) -> None:
-    """Make an LR image from HR with the one degradation operator (protocols.md §1)."""
+    """Make an LR image from HR with the one degradation operator (docs/conventions.md)."""
     from blindsr.degradations import (
         add_gaussian_noise,
         add_speckle_noise,
@@ -256,7 +256,7 @@ def degrade(
 def eval_cmd(
     sr: Path, hr: Path, scale: str, shave: int | None, rgb: bool, no_round_y: bool, as_json: bool
 ) -> None:
-    """PSNR/SSIM of SR against HR, as SR papers compute them (protocols.md §2).
+    """PSNR/SSIM of SR against HR, as SR papers compute them (docs/conventions.md).
 
     HR is mod-cropped to a multiple of the scale; SR must have that size.
     """
@@ -785,7 +785,10 @@ def _sr_one(
 # ----------------------------------------------------------------------------------------- bench
 @cli.command("bench", context_settings=CONTEXT)
 @click.argument(
-    "protocol", type=click.Choice(["ideal", "table2", "table3", "table3-paper", "div2krk"])
+    "protocol",
+    type=click.Choice(
+        ["ideal", "table2", "table3", "table3-paper", "div2krk-synth", "blur-jpeg", "div2krk"]
+    ),
 )
 @click.option(
     "--data-dir",
@@ -803,7 +806,7 @@ def _sr_one(
     "--methods",
     default="bicubic,zssr-bicubic",
     show_default=True,
-    help="Comma-separated: bicubic, zssr-bicubic, zssr-true, zssr-est, zssr-real, "
+    help="Comma-separated: bicubic, zssr-bicubic, zssr-true, zssr-est, zssr-real, zssr-blind, "
     "each optionally with ':key=value,...' (separate methods with ';' then).",
 )
 @click.option("--scale", type=click.IntRange(2), default=2, show_default=True)

@@ -8,9 +8,10 @@ the Python API (:func:`blindsr.super_resolve`) and the benchmark harness (``zssr
    DCT grid of the pixels (:func:`blindsr.degradations.jpeg.estimate_jpeg_quality`). A JPEG input
    gets sons compressed at the same quality (the net learns to remove blocks instead of
    reproducing them) and no back-projection (it would copy the input's blocks back in).
-2. **Noise**: Donoho's wavelet estimate of the input's noise. A noisy input gets the reference
-   ``real`` configuration with son noise matched to the input, and the bicubic kernel: the
-   cross-scale kernel fit explains noise as detail and is not run.
+2. **Noise**: a texture-robust estimate of the input's white noise (two-scale wavelet estimate
+   on the chroma planes, :func:`blindsr.degradations.noise.estimate_noise_level`). A noisy input
+   gets the reference ``real`` configuration with son noise matched to the input, and the
+   bicubic kernel: the cross-scale kernel fit would explain noise as detail, so it is not run.
 3. **Kernel**: the cross-scale estimate when its self-check trusts it, else MATLAB bicubic.
 4. **Configuration**: ``given-kernel`` settings with an estimated kernel, ``ideal`` settings
    (8-way ensemble, 10 back-projection iterations) with the bicubic kernel, ``real`` settings on
@@ -53,10 +54,16 @@ BLIND_PRESETS: dict[str, dict[str, str]] = {
     "auto-faithful": {"bicubic": "ideal", "kernel": "given-kernel", "noisy": "real"},
 }
 
-#: Estimated noise std ([0, 1] scale) above which an input counts as noisy. Clean natural
-#: images read 0.002-0.012 on the tuning images (fine texture reaches the finest wavelet band);
-#: Table 3's Gaussian and speckle noise (sigma 0.05) read 0.02-0.05.
-NOISY_ABOVE = 0.015
+#: Estimated per-channel noise std ([0, 1] scale) above which an input counts as noisy, by the
+#: plane it was measured on (``blindsr.degradations.noise.estimate_noise_level``). On bicubic x2
+#: LR of the 30 BSD100 tuning images (``bench/decisions_bench.py``) clean colour images read at
+#: most 0.0003, Gaussian noise 0.01 reads 0.006-0.010, 0.02 reads >= 0.018, speckle 0.05 reads
+#: 0.011-0.029, JPEG q45 <= 0.002. The threshold sits above 0.01 because strongly coloured
+#: texture also reaches the chroma planes (a mandrill's fur reads about 0.01) and weak noise
+#: costs ZSSR's clean configuration little. Grey images are judged on the luminance, where
+#: clean texture reads up to 0.029, so only strong noise (Gaussian 0.05 reads >= 0.045) is
+#: detected there.
+NOISY_ABOVE = {"chroma": 0.012, "luminance": 0.035}
 
 
 def preset_names() -> list[str]:
@@ -69,7 +76,9 @@ class Decision:
     """One decision: its value, who made it and why."""
 
     value: object
-    #: ``"auto"`` (decided from the input), ``"user"`` (given by the caller) or ``"preset"``.
+    #: ``"auto"`` (decided from the input), ``"user"`` (given by the caller), ``"preset"`` (what
+    #: the named preset implies) or ``"fallback"`` (a named kernel preset swapped for its
+    #: kernel-free counterpart because the kernel fell back to bicubic).
     source: str
     reason: str
     evidence: dict = field(default_factory=dict)
@@ -170,32 +179,39 @@ def decide_jpeg(image: np.ndarray, source: str | os.PathLike | None) -> Decision
     )
 
 
-def decide_noise(image: np.ndarray, jpeg: Decision) -> Decision:
-    """Is the input noisy? Son noise matched to it if so (``noise_std='auto'``), else none."""
-    from blindsr.degradations.noise import estimate_noise_std
+def decide_noise(image: np.ndarray, jpeg: Decision, scale) -> Decision:
+    """Is the input noisy? If so, sons get noise matched to it: the input's std times
+    ``sqrt(1 - gain^2)``, ``gain`` being how much of a father's noise the bicubic downscale keeps
+    (:mod:`blindsr.zssr.son_noise`), never less than the reference's 0.0125."""
+    from blindsr.degradations.noise import estimate_noise_level
+    from blindsr.zssr.son_noise import AUTO_FLOOR, operator_noise_gain
 
-    sigma = estimate_noise_std(image)
-    evidence = {"input_noise_std": sigma, "noisy_above": NOISY_ABOVE}
+    sigma, plane = estimate_noise_level(image)
+    threshold = NOISY_ABOVE[plane]
+    evidence = {"input_noise_std": sigma, "measured_on": plane, "noisy_above": threshold}
     if jpeg.value is not None:
         return Decision(
             0.0,
             "auto",
-            f"JPEG input: its artefacts are modelled instead (the wavelet estimate {sigma:.4f} "
-            "reads compression, not noise)",
+            "JPEG input: its artefacts are modelled instead of noise",
             {"summary": "none (JPEG modelled instead)", **evidence},
         )
-    if sigma > NOISY_ABOVE:
+    if sigma <= threshold:
         return Decision(
+            0.0,
             "auto",
-            "auto",
-            f"estimated noise std {sigma:.4f} > {NOISY_ABOVE}: sons get matched noise",
-            {"summary": f"sigma {sigma:.3f} -> matched son noise", **evidence},
+            f"estimated noise std {sigma:.4f} <= {threshold} ({plane}): clean",
+            {"summary": f"none (sigma {sigma:.3f})", **evidence},
         )
+    sy, sx = scale if isinstance(scale, (tuple, list)) else (scale, scale)
+    gain = operator_noise_gain(None, (float(sy), float(sx)))
+    son = max(AUTO_FLOOR, sigma * math.sqrt(max(0.0, 1.0 - gain * gain)))
+    evidence.update(operator_noise_gain=gain, son_noise_std=son)
     return Decision(
-        0.0,
+        son,
         "auto",
-        f"estimated noise std {sigma:.4f} <= {NOISY_ABOVE}: clean",
-        {"summary": f"none (sigma {sigma:.3f})", **evidence},
+        f"estimated noise std {sigma:.4f} > {threshold} ({plane}): sons get {son:.4f}",
+        {"summary": f"sigma {sigma:.3f} -> son noise {son:.3f}", **evidence},
     )
 
 
@@ -291,7 +307,7 @@ def plan_run(
         if noise_std is not None:
             noise = Decision(noise_std, "user", "given by the caller", {"summary": str(noise_std)})
         else:
-            noise = decide_noise(image, jpeg)
+            noise = decide_noise(image, jpeg, scale)
         decisions["noise"] = noise
         noisy = noise.value == "auto" or (
             not isinstance(noise.value, str) and float(noise.value) > 0
@@ -354,6 +370,11 @@ def plan_run(
                 k, decision = estimate_or_bicubic(image, s, seed=seed, options=estimator)
                 kernels = [k]
                 decisions["kernel"] = decision
+    elif asked == "bicubic":
+        kernels = [None] * n_stages
+        decisions["kernel"] = Decision(
+            "bicubic", "user", "given by the caller", {"summary": "bicubic"}
+        )
     else:
         kernels = [None] * n_stages
         decisions["kernel"] = Decision(
@@ -371,7 +392,7 @@ def plan_run(
         else:
             run_preset, why = table["bicubic"], "bicubic kernel: 8-way ensemble, back-projection"
         if noisy and "noise_std" not in user:
-            extra["noise_std"] = "auto"
+            extra["noise_std"] = noise.value
         if jpeg.value is not None:
             extra["son_jpeg_quality"] = int(jpeg.value)
             extra["back_projection_iters"] = (0,)
@@ -385,7 +406,7 @@ def plan_run(
             swapped = KERNEL_FREE_PRESET.get(preset, preset)
             if swapped != preset:
                 why = f"bicubic kernel: {preset} runs as its kernel-free counterpart {swapped}"
-                run_preset = swapped
+                run_preset, source_kind = swapped, "fallback"
     final_overrides = {**extra, **user}
     config = preset_config(run_preset).with_overrides(**final_overrides).for_scale(scale)
     decisions["config"] = Decision(
@@ -394,7 +415,8 @@ def plan_run(
         why,
         {
             "summary": (
-                f"{run_preset} (ensemble {'on' if config.output_flip else 'off'}, "
+                f"{run_preset}{f' instead of {preset}' if run_preset != preset and not blind else ''}"
+                f" (ensemble {'on' if config.output_flip else 'off'}, "
                 f"back-projection {max(config.back_projection_iters)}, "
                 f"{'up to ' if config.learning_rate_schedule == 'reference' else ''}"
                 f"{config.max_iters} iterations)"

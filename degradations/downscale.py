@@ -1,4 +1,4 @@
-"""The one degradation operator: ``downscale(hr, kernel, s)`` (protocols.md §1).
+"""The one degradation operator: ``downscale(hr, kernel, s)`` (docs/conventions.md).
 
 Used to build benchmark LR images, ZSSR's LR sons, back-projection and kernel-reproduction
 checks, so every part of the toolkit shares one sampling convention.

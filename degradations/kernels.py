@@ -93,7 +93,7 @@ def _scale_pair(scale: float | tuple[float, float]) -> tuple[float, float]:
 
 
 def shift_kernel(kernel: np.ndarray, scale: float | tuple[float, float]) -> np.ndarray:
-    """Centre a kernel for a downscale by ``scale`` (protocols.md §1 step 2).
+    """Centre a kernel for a downscale by ``scale`` (docs/conventions.md, "Kernels").
 
     The centre of mass is moved, by a cubic-spline sub-pixel shift, to ``K//2 + 0.5*(s - 1)`` per
     axis, after zero padding so no mass is lost. Then the correlate-and-subsample operator places
@@ -102,7 +102,7 @@ def shift_kernel(kernel: np.ndarray, scale: float | tuple[float, float]) -> np.n
 
     For odd ``K`` this is the reference formula ``K//2 + 0.5*(s - K % 2)`` (floor division, as in
     the original Python-2 code). For even ``K`` the reference formula lands half a pixel off
-    (zssr-reference.md §0.1); we first append a zero row/column to make ``K`` odd, which keeps
+    (docs/zssr.md, deviations); we first append a zero row/column to make ``K`` odd, which keeps
     the alignment property for every kernel size. Output is normalised to sum 1.
     """
     k = normalize_kernel(kernel)
@@ -201,7 +201,7 @@ def random_table2_kernel(
     size: int | None = None,
     min_variance: float = 0.1,
 ) -> np.ndarray:
-    """ZSSR Table-2 kernel (protocols.md §4): ``l1, l2 ~ U[0, s^2]``, ``theta ~ U[0, pi)``.
+    """ZSSR Table-2 kernel: ``l1, l2 ~ U[0, s^2]``, ``theta ~ U[0, pi)`` (docs/conventions.md).
 
     Variances are floored at ``min_variance`` (HR px^2): a variance near 0 is a delta along that
     axis, i.e. an aliasing kernel that no SR method can invert.
@@ -221,7 +221,7 @@ def random_div2krk_kernel(
     variance_range: tuple[float, float] = (0.6, 5.0),
     noise: float = 0.25,
 ) -> np.ndarray:
-    """DIV2KRK-style x2 kernel (kernel-estimation.md §3.1).
+    """DIV2KRK-style x2 kernel (docs/conventions.md, "Benchmark protocols").
 
     ``l1, l2 ~ U(0.6, 5)``, ``theta ~ U[0, pi)``, multiplied elementwise by ``1 + U(-noise,
     noise)``, clipped at 0 and normalised; size 11 at x2. For x4 use :func:`compose_kernels`

@@ -3,7 +3,7 @@
 Two estimated kernels that differ only by zero padding or by a translation blur identically up to
 a shift of the output, and :func:`degradations.downscale` re-centres every kernel anyway, so
 :func:`kernel_error` compares kernels only after normalising them, padding them to a common
-support and aligning their centres of mass (kernel-estimation.md §3.4, §5 pitfall 2).
+support and aligning their centres of mass (docs/conventions.md, "Benchmark protocols").
 :func:`lr_reproduction_psnr` is the measure that matters to the SR back end (DualSR's
 "downsampler PSNR"): how well the kernel re-creates the LR image from the HR image.
 """

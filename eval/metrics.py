@@ -1,4 +1,4 @@
-"""PSNR and SSIM exactly as SR papers compute them (protocols.md §2, the VDSR/Kim scripts).
+"""PSNR and SSIM exactly as SR papers compute them (the VDSR/Kim scripts; docs/conventions.md).
 
 Protocol, applied by :func:`psnr` and :func:`ssim` to float [0, 1] HWC images:
 

@@ -1,4 +1,4 @@
-"""Published numbers the tables are compared with (protocols.md §3-§5), PSNR/SSIM.
+"""Published numbers the tables are compared with, PSNR/SSIM (docs/conventions.md).
 
 Keys: ``(protocol, set, scale)`` -> ``{method row: (psnr, ssim)}``. Method rows use our method
 names where there is a counterpart; other published rows keep their paper names.
@@ -30,18 +30,18 @@ PAPER: dict[tuple[str, str, int], dict[str, tuple[float, float]]] = {
         "zssr-est": (28.8118, 0.8306),
         "zssr-true": (29.6814, 0.8414),
     },
-    # Table 3: the paper's set means are not available (protocols.md §5); the seven
+    # Table 3: the paper's set means are not available (docs/conventions.md); the seven
     # project-page images are, below.
 }
 
-#: The seven Table-3 images published per image on the ZSSR project page (protocols.md §5):
+#: The seven Table-3 images published per image on the ZSSR project page (docs/conventions.md):
 #: BSDS id -> (SelfExSR ``img_NNN`` index, degradation, bicubic (psnr, ssim), ZSSR (psnr, ssim)).
 #: ``img_NNN`` is the NNN-th BSDS id in string order (1-based). The page does not say which
 #: degradation each image got; it was identified by re-making each LR with all three and
-#: matching the published bicubic values (``bench/table3_identify.py``): the identified choice
+#: matching the published bicubic values (docs/decisions.md): the identified choice
 #: is within 0.03 dB / 0.003 SSIM of them (JPEG q45 exactly, the noise types up to their random
-#: draw), every other choice at least 0.023 SSIM away (docs/benchmarks.md, "Table 3 on the
-#: project page's seven images").
+#: draw), every other choice at least 0.023 SSIM away (docs/decisions.md,
+#: "table3-paper").
 TABLE3_PROJECT_PAGE: dict[str, tuple[int, str, tuple[float, float], tuple[float, float]]] = {
     "3096": (67, "jpeg:45", (36.44, 0.9555), (37.80, 0.9696)),
     "42049": (79, "jpeg:45", (29.73, 0.9044), (31.46, 0.9355)),

@@ -1,14 +1,19 @@
 """Benchmark protocols: deterministic LR inputs built from HR images, cached on disk.
 
 * ``ideal`` (Table 1): MATLAB bicubic of the mod-cropped HR, any integer scale.
-* ``table2``: per-image random anisotropic Gaussian kernel (protocols.md §4, 11x11 at x2 by
+* ``table2``: per-image random anisotropic Gaussian kernel (docs/conventions.md, 11x11 at x2 by
   default), kernel seeded from ``(seed, image name)``; the true kernel is saved beside the LR.
 * ``table3``: bicubic x2 LR plus one degradation drawn per image (Gaussian sigma 0.05, speckle
-  sigma 0.05 or JPEG q45, protocols.md §5); the choice is recorded per image.
+  sigma 0.05 or JPEG q45, docs/conventions.md); the choice is recorded per image.
 * ``table3-paper``: ``table3`` on the seven BSD100 images whose results the ZSSR project page
   publishes, each with the degradation identified for it there
   (``eval.paper_numbers.TABLE3_PROJECT_PAGE``), so that our numbers sit beside the paper's
   image by image. The noise itself is our own draw.
+* ``div2krk-synth``: DIV2KRK's kernel distribution on any HR set: one random anisotropic
+  Gaussian x2 kernel with multiplicative noise per image (``random_div2krk_kernel``); at x4 two
+  independent x2 kernels composed, as DIV2KRK's x4 kernels are. The true kernel is saved.
+* ``blur-jpeg``: a realistic photo: a ``div2krk-synth`` x2 kernel, then JPEG at quality 75 on the
+  8-bit LR.
 * ``div2krk``: an existing DIV2KRK folder (``gt/im_N.png``, ``lr_x2/im_N.png``,
   ``gt_k_x2/kernel_N.mat`` ...) is read as is, never regenerated.
 
@@ -30,7 +35,12 @@ from blindsr.degradations import (
     jpeg_compress,
     modcrop,
 )
-from blindsr.degradations.kernels import kernel_seed, random_table2_kernel
+from blindsr.degradations.kernels import (
+    compose_kernels,
+    kernel_seed,
+    random_div2krk_kernel,
+    random_table2_kernel,
+)
 from blindsr.eval.paper_numbers import TABLE3_PROJECT_PAGE
 
 from blindsr.image_io import read_image, write_image
@@ -38,7 +48,9 @@ from blindsr.kernel_io import write_kernel
 
 __all__ = ["Case", "PROTOCOLS", "prepare_cases", "list_images"]
 
-PROTOCOLS = ("ideal", "table2", "table3", "table3-paper", "div2krk")
+PROTOCOLS = ("ideal", "table2", "table3", "table3-paper", "div2krk-synth", "blur-jpeg", "div2krk")
+#: JPEG quality of the ``blur-jpeg`` protocol (a common web/phone setting).
+BLUR_JPEG_QUALITY = 75
 TABLE3_DEGRADATIONS = ("gaussian:0.05", "speckle:0.05", "jpeg:45")
 
 
@@ -106,6 +118,16 @@ def _build_case(
         kernel_path = cache / "kernels" / f"{name}.mat"
         write_kernel(kernel_path, kernel)
         lr = downscale(hr, kernel, scale)
+    elif protocol in ("div2krk-synth", "blur-jpeg"):
+        kernel = random_div2krk_kernel(rng, 2)
+        if scale == 4:
+            kernel = compose_kernels(kernel, random_div2krk_kernel(rng, 2), 2)
+        kernel_path = cache / "kernels" / f"{name}.mat"
+        write_kernel(kernel_path, kernel)
+        lr = downscale(hr, kernel, scale)
+        if protocol == "blur-jpeg":
+            lr = jpeg_compress(_quantize(lr), BLUR_JPEG_QUALITY)
+            degradation = f"jpeg:{BLUR_JPEG_QUALITY}"
     elif protocol in ("table3", "table3-paper"):
         imposed = TABLE3_PROJECT_PAGE[name][1] if protocol == "table3-paper" else None
         lr, degradation = _degrade_table3(_quantize(downscale(hr, None, scale)), rng, imposed)
@@ -157,8 +179,10 @@ def prepare_cases(
     """Build (or load from ``cache_root``) the cases of a protocol, in a fixed order."""
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
-    if protocol in ("table2", "table3", "table3-paper") and scale != 2:
+    if protocol in ("table2", "table3", "table3-paper", "blur-jpeg") and scale != 2:
         raise ValueError(f"the {protocol} protocol is defined at x2, got scale {scale}")
+    if protocol == "div2krk-synth" and scale not in (2, 4):
+        raise ValueError(f"the div2krk-synth protocol is defined at x2 and x4, got scale {scale}")
     paths = list_images(data_dir, protocol, scale)
     if protocol == "table3-paper":
         by_name = {p.stem: p for p in paths}

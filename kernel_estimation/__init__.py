@@ -13,7 +13,7 @@ Modules: :mod:`.cross_scale` (the algorithm and ``estimate_kernel``), :mod:`.con
 (``EstimatorConfig``), :mod:`.patches` (query/example patches, parent windows, nearest
 neighbours), :mod:`.support` (the kernel grid: convention centre, starts, priors),
 :mod:`.confidence` (the self-check against the bicubic kernel). Measured quality and run time:
-docs/kernel-estimation-results.md.
+docs/decisions.md.
 """
 
 from blindsr.kernel_estimation.config import EstimatorConfig, default_kernel_size, estimator_config

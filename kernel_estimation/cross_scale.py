@@ -3,9 +3,9 @@
 The SR kernel ``k`` of an LR image ``l`` is the one that makes ``l_a = downscale(l, k, alpha)``
 (the project operator, :mod:`degradations.downscale`) most similar, patch for patch, to ``l``
 itself: small patches recur across scales, and they recur best when the coarser scale was made
-the way ``l`` was made from the unknown HR image (kernel-estimation.md §1.2).
+the way ``l`` was made from the unknown HR image (docs/kernel-estimation.md).
 
-Each iteration (an EM / IRLS step on the MAP objective, doc §1.3):
+Each iteration (an EM / IRLS step on the MAP objective):
 
 1. ``l_a = downscale(l, k_t, alpha)``;
 2. every query patch ``q_i`` of ``l`` (``p x p``, the sharpest ones by ``query_score``) finds
@@ -19,7 +19,7 @@ Each iteration (an EM / IRLS step on the MAP objective, doc §1.3):
 
 Keeping the centre of mass at ``K//2 + (alpha-1)/2`` (the point :func:`shift_kernel` moves every
 kernel to) makes ``l_a`` of step 1 exactly ``R k`` of step 3 and removes the translation
-ambiguity of the objective. Against the aliasing failure of kernel-estimation.md §5 the
+ambiguity of the objective. Against the aliasing failure (docs/kernel-estimation.md) the
 estimator runs from several starts (delta and bicubic), keeps the one with the best cross-scale
 fit, and compares that fit with the bicubic kernel's on the same image (:mod:`.confidence`).
 """
@@ -33,7 +33,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from blindsr.degradations.downscale import downscale_with_shifted_kernel
-from blindsr.degradations.kernels import center_of_mass, compose_kernels
+from blindsr.degradations.kernels import (
+    bicubic_kernel,
+    center_of_mass,
+    compose_kernels,
+    effective_area,
+)
 from blindsr.kernel_estimation.confidence import (
     CHECK_QUERY_FRACTION,
     CHECK_QUERY_SCORE,
@@ -359,7 +364,10 @@ def _estimate_stage(
         # Judge the estimate on the queries and patch size the self-check was calibrated with.
         problem = CrossScaleProblem(lum, alpha, size, check_config, rng)
         distances = problem.nearest_distances(kernel)
-    confidence = assess_confidence(fit_gain(problem, distances), config)
+    bicubic = embed_centred(bicubic_kernel(alpha), size)
+    gain = fit_gain(distances, problem.nearest_distances(bicubic))
+    area_ratio = effective_area(kernel) / effective_area(bicubic_kernel(alpha))
+    confidence = assess_confidence(gain, config, area_ratio)
     confidence["check_patch_size"] = check
     stage = {
         "alpha": alpha,

@@ -1,6 +1,6 @@
 """Patch sets of the cross-scale estimator: queries, examples, parent windows, nearest neighbours.
 
-Geometry (kernel-estimation.md §1.2-1.3). ``l`` is the ``H x W`` luminance of the LR input with
+Geometry (docs/kernel-estimation.md). ``l`` is the ``H x W`` luminance of the LR input with
 ``H`` and ``W`` multiples of ``alpha``. The coarser image is ``l_a = downscale(l, k, alpha)``, so
 pixel ``(r, c)`` of ``l_a`` is ``sum_ab k[a, b] * l_pad[alpha*r + a, alpha*c + b]`` where ``l_pad``
 is ``l`` mirrored by ``K // 2`` pixels (scipy ``mode='reflect'`` = numpy ``'symmetric'``) and
@@ -127,7 +127,7 @@ def nearest_neighbours(
     """Exact ``k`` nearest examples of every query in L2 (squared distances, indices).
 
     A kd-tree beats blocked torch matmul + ``topk`` for these 25-D image patches on one thread:
-    1.1x at BSD100 size, 7x at 1K and 11x at 2K width (docs/kernel-estimation-results.md),
+    1.1x at BSD100 size, 7x at 1K and 11x at 2K width (docs/kernel-estimation.md),
     because natural patches have a low intrinsic dimension.
 
     Returns:

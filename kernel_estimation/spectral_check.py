@@ -2,7 +2,7 @@
 
 The cross-scale fit (``confidence.fit_gain``) judges a kernel by the criterion it was fitted
 with, and on sharp (nearly aliased) images that criterion prefers a kernel wider than the truth
-(docs/kernel-estimation-results.md, "A second calibration set"). This check uses another
+(docs/decisions.md, "A spectral second opinion"). This check uses another
 property of natural images, the power law of their spectrum ``P_x(w) = A(theta) |w|^-gamma``,
 which is scale-invariant.
 

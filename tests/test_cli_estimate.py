@@ -111,7 +111,8 @@ def test_sr_falls_back_to_bicubic_for_an_untrustworthy_kernel(tmp_path, rgb_imag
     report = json.loads((tmp_path / "a.json").read_text())
     assert report["stages"][0]["kernel"] is None
     # With the bicubic kernel it runs what ZSSR[bicubic] runs (the kernel-free preset).
-    assert report["preset"] == "ideal" and "using preset ideal" in res.stderr
+    assert report["preset"] == "ideal" and "preset ideal," in res.stdout
+    assert "config ideal instead of given-kernel" in res.stderr
     res = run(
         "sr",
         lr,

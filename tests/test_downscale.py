@@ -7,7 +7,7 @@ from skimage.registration import phase_cross_correlation
 
 
 def reference_operator(hr, kernel, s):
-    """Independent, literal transcription of protocols.md §1 for odd kernels."""
+    """Independent, literal transcription of the operator in docs/conventions.md for odd kernels."""
     k = kernel / kernel.sum()
     size = k.shape[0]
     com = np.array(ndimage.center_of_mass(k))

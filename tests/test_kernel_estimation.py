@@ -197,7 +197,7 @@ def test_kernel_convention_and_report(coffee_hr):
 
 
 def test_aliasing_kernel_is_flagged_or_harmless(coffee_hr):
-    """kernel-estimation.md §5: near-delta along one axis (coffee, lambda = 0.08, 1.57)."""
+    """docs/kernel-estimation.md: near-delta along one axis (coffee, lambda = 0.08, 1.57)."""
     true = anisotropic_gaussian(11, (0.08, 1.57), 0.3)
     hr, lr = _degrade(coffee_hr, true, 2)
     est, rep = estimate_kernel(lr, 2, config=FAST)
@@ -417,3 +417,21 @@ def test_trust_margin_defaults_to_the_value_calibrated_for_the_patch_size():
     assert EstimatorConfig(patch_size=4, check_patch_size=None).resolved_trust_margin() == 0.04
     assert EstimatorConfig(patch_size=5, check_patch_size=None).resolved_trust_margin() == 0.08
     assert EstimatorConfig(patch_size=4, trust_margin=0.1).resolved_trust_margin() == 0.1
+
+
+def test_self_check_also_needs_a_kernel_clearly_wider_than_bicubic():
+    from blindsr.kernel_estimation.confidence import assess_confidence
+
+    cfg = EstimatorConfig()
+    good_fit = {"relative_gain": 0.2, "win_rate": 0.8, "fit_estimate": 1.0, "fit_bicubic": 1.25}
+    wide = assess_confidence(good_fit, cfg, area_ratio=3.0)
+    assert wide["trustworthy"] and wide["area_ratio"] == 3.0
+    near_bicubic = assess_confidence(good_fit, cfg, area_ratio=1.9)
+    assert not near_bicubic["trustworthy"] and "1.90x" in near_bicubic["reason"]
+    assert assess_confidence(good_fit, dataclasses.replace(cfg, min_area_ratio=0), 1.0)[
+        "trustworthy"
+    ]
+    poor_fit = {**good_fit, "relative_gain": 0.01}
+    assert not assess_confidence(poor_fit, cfg, area_ratio=5.0)["trustworthy"]
+    with pytest.raises(ValueError, match="min_area_ratio"):
+        EstimatorConfig(min_area_ratio=-1)

@@ -1,4 +1,4 @@
-"""Random father crops, as the reference ``random_augment`` draws them (zssr-reference.md §4.2).
+"""Random father crops, as the reference ``random_augment`` draws them (docs/zssr.md).
 
 Each training father is a ``crop x crop`` window of an image from the pool (the input and, in
 gradual mode, earlier outputs), taken through a random projective warp: 5% "leave" (plain crop),

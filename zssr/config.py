@@ -1,7 +1,7 @@
 """ZSSR configuration: one frozen dataclass and the reference code's named configurations.
 
 Defaults are those of the reference implementation (assafshocher/ZSSR ``configs.py``; see
-``../shared/docs/zssr-reference.md`` §1). Every field can be overridden from the API
+docs/zssr.md). Every field can be overridden from the API
 (``super_resolve(..., **overrides)``) and the CLI.
 """
 
@@ -74,10 +74,10 @@ class ZSSRConfig:
     learning_rate_slope_range: int = 256
     #: Reconstruction-error test period (feeds the learning-rate policy).
     run_test_every: int = 50
-    #: "reference": the adaptive rule of zssr-reference.md §5 (divide by 10 on a plateau, stop
+    #: "reference": the reference's adaptive rule (docs/zssr.md) (divide by 10 on a plateau, stop
     #: below ``min_learning_rate``). "cosine": a fixed budget of exactly ``max_iters`` steps with
     #: the rate annealed from ``learning_rate`` to ``min_learning_rate`` on a half cosine; a
-    #: deviation used by the fast presets, measured in docs/benchmarks.md.
+    #: deviation used by the fast presets, measured in docs/results.md.
     learning_rate_schedule: str = "reference"
     #: Arithmetic of the training steps: "fp32" (reference) or "bf16" (autocast forward and
     #: backward, fp32 weights and Adam state; about 2x faster on CPUs with AVX512-BF16 and on
@@ -220,7 +220,7 @@ PRESETS: dict[str, ZSSRConfig] = {
 }
 
 #: Training-budget overrides shared by the fast presets (deviations from the reference, each
-#: measured in docs/benchmarks.md): a fixed cosine-annealed budget instead of the adaptive rule
+#: measured in docs/results.md): a fixed cosine-annealed budget instead of the adaptive rule
 #: (1600 steps vs 900-3000), bf16 arithmetic in NHWC layout, 96-pixel crops (0.56x the pixels
 #: per step), and few reconstruction-error tests (they only feed the rule and the report).
 #: Chosen on BSD100 images outside the benchmark list (97033, 89072, 86016; Table-2 kernels):

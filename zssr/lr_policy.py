@@ -1,4 +1,4 @@
-"""The reference learning-rate rule (zssr-reference.md §5).
+"""The reference learning-rate rule (docs/zssr.md).
 
 Every ``check_every`` iterations (when ``(it + 1) % check_every == 0``) and at least
 ``min_iters`` after the last change, fit a line to the last ``slope_range // test_every``

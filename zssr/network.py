@@ -1,4 +1,4 @@
-"""The image-specific ZSSR network (zssr-reference.md §3).
+"""The image-specific ZSSR network (docs/zssr.md).
 
 ``depth`` 3x3 convolutions, ``width`` channels, ReLU after all but the last, no biases, zero
 'same' padding, plain normal init with std ``sqrt(init_variance / (9 * C_in))``, and a global

@@ -10,7 +10,7 @@ Table 3 (noise sigma 0.05 there); ``'auto'`` is this project's option, not the r
 
 ``'auto'`` never goes below the reference's 0.0125 (``AUTO_FLOOR``): the estimator measures
 white noise, and degradations that are not white read low (JPEG removes the finest band and
-reads below a clean image). On the tuning images (bench/son_noise_sweep.py) plain matching
+reads below a clean image). On the tuning images (docs/decisions.md) plain matching
 gained +1.2..+3.6 dB on Gaussian noise but lost 0.04..0.61 dB on JPEG 45, where it asked for
 0.004..0.008; the floor keeps the reference's behaviour there.
 """

@@ -1,4 +1,4 @@
-"""ZSSR training and inference (zssr-reference.md §4-§7).
+"""ZSSR training and inference (docs/zssr.md).
 
 For each scale stage: draw a father crop from the pool (input + earlier outputs), make its LR son
 with the one degradation operator (stage kernel or MATLAB bicubic, optional noise), upsample the
@@ -449,10 +449,8 @@ def _versions() -> dict:
     import cv2
     import scipy
 
-    try:
-        from blindsr import __version__
-    except ImportError:  # pragma: no cover
-        __version__ = "unknown"
+    from blindsr._version import __version__
+
     return {
         "blindsr": __version__,
         "python": sys.version.split()[0],

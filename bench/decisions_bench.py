@@ -1,0 +1,82 @@
+"""Accuracy of the blind pipeline's input decisions (no ZSSR training): noise level and JPEG.
+
+Reproduces: docs/results.md, "Blind default: decision calibration". For each BSD100 image of a
+range (default: sorted names 30-59, the tuning images), it makes a MATLAB-bicubic x2 LR and
+variants with a known answer (Gaussian noise 0.01 / 0.02 / 0.05, speckle 0.05, JPEG q45 and
+q75, a DIV2KRK-style blur, a grey copy with and without noise), then prints the range of
+``estimate_noise_level`` per variant (what ``blindsr.pipeline.NOISY_ABOVE`` is set between) and
+how often ``estimate_jpeg_quality`` finds the exact quality.
+
+    OMP_NUM_THREADS=1 python bench/decisions_bench.py --data-dir data/bsd100 --first 30 --count 30
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+from blindsr.degradations import (
+    add_gaussian_noise,
+    add_speckle_noise,
+    downscale,
+    imresize,
+    jpeg_compress,
+    modcrop,
+)
+from blindsr.degradations.jpeg import estimate_jpeg_quality
+from blindsr.degradations.kernels import random_div2krk_kernel
+from blindsr.degradations.noise import estimate_noise_level
+
+from blindsr.image_io import read_image
+
+
+def _q(image: np.ndarray) -> np.ndarray:
+    return (np.round(np.clip(image, 0, 1) * 255) / 255).astype(np.float32)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data-dir", type=Path, required=True)
+    ap.add_argument("--first", type=int, default=30)
+    ap.add_argument("--count", type=int, default=30)
+    args = ap.parse_args()
+    paths = sorted(args.data_dir.glob("*.png"), key=lambda p: p.stem)
+    paths = paths[args.first : args.first + args.count]
+    rng = np.random.default_rng(0)
+    noise: dict[str, list[float]] = {}
+    jpeg_hits: dict[str, int] = {"clean": 0, "q45": 0, "q75": 0, "blur+q75": 0}
+    for path in paths:
+        hr = modcrop(read_image(path), 2)
+        lr = _q(imresize(hr, 0.5))
+        blur = _q(downscale(hr, random_div2krk_kernel(rng, 2), 2))
+        grey = _q(lr @ np.array([0.299, 0.587, 0.114]))[..., None]
+        variants = {
+            "clean": lr,
+            "blur": blur,
+            "gaussian 0.01": add_gaussian_noise(lr, 0.01, rng),
+            "gaussian 0.02": add_gaussian_noise(lr, 0.02, rng),
+            "gaussian 0.05": add_gaussian_noise(lr, 0.05, rng),
+            "speckle 0.05": add_speckle_noise(lr, 0.05, rng),
+            "jpeg q45": jpeg_compress(lr, 45),
+            "grey clean": grey,
+            "grey gaussian 0.05": add_gaussian_noise(grey, 0.05, rng),
+        }
+        for name, image in variants.items():
+            noise.setdefault(name, []).append(estimate_noise_level(image)[0])
+        jpeg_hits["clean"] += estimate_jpeg_quality(lr)[0] is None
+        jpeg_hits["q45"] += estimate_jpeg_quality(jpeg_compress(lr, 45))[0] == 45
+        jpeg_hits["q75"] += estimate_jpeg_quality(jpeg_compress(lr, 75))[0] == 75
+        jpeg_hits["blur+q75"] += estimate_jpeg_quality(jpeg_compress(blur, 75))[0] == 75
+    print(f"{len(paths)} images ({paths[0].stem} .. {paths[-1].stem})")
+    print("| input | noise estimate min | median | max |\n|---|---|---|---|")
+    for name, values in noise.items():
+        v = np.array(values)
+        print(f"| {name} | {v.min():.4f} | {np.median(v):.4f} | {v.max():.4f} |")
+    print("\n| JPEG case | right answer |\n|---|---|")
+    for name, hits in jpeg_hits.items():
+        print(f"| {name} | {hits}/{len(paths)} |")
+
+
+if __name__ == "__main__":
+    main()
