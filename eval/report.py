@@ -258,6 +258,15 @@ def _table(summary: list[dict], settings: dict, n_images: int) -> list[str]:
             f"<td>{'' if ref is None else f'{ref[0]:.2f} / {ref[1]:.4f}'}</td></tr>"
         )
     lines.append("</table>")
+    if any(
+        paper_reference(settings["protocol"], settings["set_name"], settings["scale"], e["method"])
+        for e in summary
+    ):
+        lines.append(
+            "<p>The paper's numbers are means over its whole image set with its own training "
+            "budget; a row over fewer images, or with capped iterations, is a different sample "
+            "and budget.</p>"
+        )
     return lines
 
 
