@@ -694,10 +694,10 @@ def sr_cmd(
             counts["written"] += 1
     except KeyboardInterrupt:
         finished = counts["written"] + counts["skipped"]
-        click.echo(
-            f"interrupted: {finished} of {len(jobs)} done; rerun the same command to resume",
-            err=True,
-        )
+        # The record now holds these settings, so a plain rerun resumes; --overwrite would
+        # redo the images already written.
+        how = "rerun without --overwrite" if overwrite else "rerun the same command"
+        click.echo(f"interrupted: {finished} of {len(jobs)} done; {how} to resume", err=True)
         sys.exit(130)
     if folder_mode:
         click.echo(

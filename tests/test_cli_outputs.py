@@ -147,6 +147,11 @@ def test_ctrl_c_says_what_is_done_and_a_rerun_resumes(tmp_path, rgb_image, monke
     monkeypatch.setattr(blindsr.pipeline, "run_plan", real)
     res = run(*args)
     assert res.exit_code == 0 and "2 written, 1 skipped" in res.stdout
+    # --overwrite redoes everything, so resuming means dropping it
+    calls.clear()
+    monkeypatch.setattr(blindsr.pipeline, "run_plan", interrupted_second)
+    res = run(*args, "--overwrite")
+    assert res.exit_code == 130 and "rerun without --overwrite to resume" in res.stderr
 
 
 def test_one_bad_image_fails_alone_and_the_summary_counts_it(tmp_path, rgb_image):
