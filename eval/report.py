@@ -25,8 +25,8 @@ from urllib.parse import quote, unquote
 import cv2
 import numpy as np
 from blindsr.degradations import imresize
-from blindsr.eval.harness import paper_reference, summarize
 from blindsr.eval.metrics import psnr, ssim
+from blindsr.eval.summary import paper_reference, summarize
 
 from blindsr.compare import choose_region
 from blindsr.image_io import read_image, write_image
