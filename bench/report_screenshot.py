@@ -69,7 +69,7 @@ def _chromium(browser: str, *args: str, timeout: float = 120) -> str:
     return done.stdout
 
 
-def probe(out: Path, browser: str) -> dict:
+def probe(out: Path, browser: str, *, width: int = 1280) -> dict:
     """Load the page with the probe appended; return what the browser saw."""
     page = out / "report.html"
     fd, name = tempfile.mkstemp(prefix=".probe-", suffix=".html", dir=out)
@@ -77,7 +77,14 @@ def probe(out: Path, browser: str) -> dict:
     try:
         with open(fd, "w", encoding="utf-8") as fh:
             fh.write(page.read_text(encoding="utf-8").replace("</body>", _PROBE + "</body>"))
-        dom = _chromium(browser, "--virtual-time-budget=10000", "--dump-dom", probe_page.as_uri())
+        # The screenshot's width, so that the measured page height is the screenshot's.
+        dom = _chromium(
+            browser,
+            f"--window-size={width},1000",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+            probe_page.as_uri(),
+        )
     finally:
         probe_page.unlink(missing_ok=True)
     start = dom.find('<pre id="probe">')
@@ -108,7 +115,7 @@ def check(out: Path, png: Path | None, *, width: int = 1280, max_height: int = 8
     out = Path(out).resolve()
     if not (out / "report.html").is_file():
         return [f"{out / 'report.html'} does not exist"]
-    seen = probe(out, browser)
+    seen = probe(out, browser, width=width)
     problems = [f"image did not load: {src}" for src in seen["broken"]]
     run = out / "run.json"
     if run.is_file():
