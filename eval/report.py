@@ -102,6 +102,16 @@ def _href(path: Path, out: Path) -> str:
     return quote(path.relative_to(out).as_posix())
 
 
+def _decided(record: dict) -> str:
+    """The blind pipeline's decisions of a row, as its console line gives them."""
+    parts = []
+    for key in ("kernel", "noise", "jpeg", "config"):
+        d = record["decisions"].get(key)
+        if isinstance(d, dict):
+            parts.append(f"{key} {d.get('summary', d.get('value'))}")
+    return f"decided (ran preset {record.get('preset')}): " + "; ".join(parts)
+
+
 def _verdict(est: dict) -> str:
     parts = [
         "self-check: trustworthy"
@@ -193,6 +203,10 @@ def _image_section(
         missing = [m for m in methods if m in rows and m not in images]
         if missing:
             lines.append("<p>no output image kept for: " + html.escape(", ".join(missing)) + "</p>")
+    for m in methods:
+        record = (rows.get(m) or {}).get("decisions")
+        if isinstance(record, dict) and isinstance(record.get("decisions"), dict):
+            lines.append(f"<p><b>{html.escape(m)}</b> {html.escape(_decided(record))}</p>")
     kernel_lines = _kernel_block(out, files, name, rows, methods, scale)
     lines += kernel_lines
     lines.append("</section>")

@@ -18,7 +18,13 @@ from blindsr.cli import cli
 from blindsr.image_io import read_image, write_image
 
 TINY = "max_iters=3,width=8,crop_size=24,run_test_every=2"
-METHODS = ["bicubic", f"zssr-bicubic:{TINY}", f"zssr-est:{TINY}", f"zssr-true:{TINY}"]
+METHODS = [
+    "bicubic",
+    f"zssr-bicubic:{TINY}",
+    f"zssr-est:{TINY}",
+    f"zssr-true:{TINY}",
+    f"zssr-blind:{TINY}",
+]
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -67,9 +73,10 @@ def test_every_unit_keeps_its_image_and_the_page_shows_it(bench):
     assert "<script" not in page
     # table, one crop per method plus LR and HR per image, one kernel picture per zssr-est
     assert page.count("<section") == 2
-    assert page.count('class="kernel"') == 2
+    assert page.count('class="kernel"') >= 2  # zssr-est's; zssr-blind's when it estimated
     assert page.count("<figure>") == 2 * (len(METHODS) + 2)
     assert "self-check: trustworthy" in page
+    assert page.count("decided (ran preset") == 2  # zssr-blind's decisions, per image
 
 
 def test_the_structure_check_catches_a_missing_picture_and_a_missing_method(bench, tmp_path):
