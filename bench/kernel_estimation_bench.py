@@ -115,7 +115,13 @@ def run_case(hr, name, protocol, seed, config, pictures: Path | None) -> dict:
     if pictures is not None:
         cell = max(4, 208 // max(k_true.shape[0], k_est.shape[0]))  # about 200 px tall
         write_kernel_picture(
-            pictures / f"kernel_{protocol}_{name}.png", k_true, k_est, k_bic, cell=cell
+            pictures / f"kernel_{protocol}_{name}.png",
+            k_true,
+            k_est,
+            k_bic,
+            titles=["true", "estimated", "bicubic"],
+            scale=scale,
+            cell=cell,
         )
     lum = luminance(lr)
     spectral = {}

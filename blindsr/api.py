@@ -94,13 +94,15 @@ def super_resolve(
         preset: ``auto`` (blind, fast training budget), ``auto-faithful`` (blind, the
             reference's training rule), or a named ZSSR preset run as defined: one of
             ``blindsr.zssr.PRESETS`` (``ideal``, ``ideal-gradual``, ``given-kernel``, ``real``,
-            ``fast``, ``given-kernel-fast``, ``real-fast``).
+            ``fast``, ``given-kernel-fast``, ``real-fast``; tests/test_api.py checks this list).
         noise_std: son noise std ([0, 1] scale) or ``'auto'`` (matched to the input); replaces
             the noise decision.
         source: the file the image was read from (a JPEG file's quantisation table is read).
         seed: seeds everything random (runs are repeatable on CPU).
         device: ``auto``, ``cpu`` or ``cuda``.
-        threads: CPU threads for torch (None: torch's default).
+        threads: CPU threads for torch during this call (restored afterwards); None keeps
+            torch's current setting. One thread per process is usually the most efficient on
+            small machines.
         progress: show a per-stage progress bar on stderr.
         estimator: :class:`blindsr.kernel_estimation.EstimatorConfig` fields for the estimate.
         **overrides: any :class:`blindsr.zssr.ZSSRConfig` field, e.g. ``max_iters=500``; they
@@ -113,12 +115,8 @@ def super_resolve(
     from blindsr.pipeline import plan_run, run_plan
 
     img = _as_image(image)
-    if threads is not None:
-        if int(threads) < 1:
-            raise ValueError(f"threads must be >= 1, got {threads}")
-        import torch
-
-        torch.set_num_threads(int(threads))
+    if threads is not None and (not isinstance(threads, int) or threads < 1):
+        raise ValueError(f"threads must be a positive integer, got {threads!r}")
     plan = plan_run(
         img,
         scale,
@@ -130,9 +128,22 @@ def super_resolve(
         estimator=estimator,
         overrides=overrides,
     )
-    sr, report = run_plan(
-        img, scale, plan, seed=seed, device=device, progress=tqdm_progress if progress else None
-    )
+    import torch
+
+    previous = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        sr, report = run_plan(
+            img,
+            scale,
+            plan,
+            seed=seed,
+            device=device,
+            progress=tqdm_progress if progress else None,
+        )
+    finally:
+        torch.set_num_threads(previous)
     return sr, report
 
 

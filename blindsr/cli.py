@@ -19,6 +19,7 @@ from blindsr import __version__
 from blindsr.image_io import read_image, read_image_with_depth, write_image
 from blindsr.kernel_estimation.config import QUERY_FRACTION_FOR_SCORE, EstimatorConfig
 from blindsr.kernel_io import read_kernel, read_kernel_metadata, write_kernel
+from blindsr.outputs import check_sr_outputs, manifest_conflict, read_manifest, write_manifest
 
 # blindsr.pipeline.preset_names(), spelled out so the CLI starts without importing torch
 # (test_cli_sr checks that the two lists agree).
@@ -56,7 +57,8 @@ def _show_warnings(message, category, filename, lineno, file=None, line=None):
 
 
 def parse_scale(value: str | float) -> float | tuple[float, float]:
-    """``2``, ``1.5`` or ``2,1.5`` (rows, cols); every factor must be > 1 ... or = 1 per axis."""
+    """``2``, ``1.5`` or ``2,1.5`` (rows, cols): one factor > 1, or two factors >= 1 of which at
+    least one is > 1 (an anisotropic scale may leave one axis alone)."""
     text = str(value)
     try:
         parts = [float(v) for v in text.split(",")]
@@ -67,7 +69,10 @@ def parse_scale(value: str | float) -> float | tuple[float, float]:
         or not all(np.isfinite(p) and p >= 1 for p in parts)
         or max(parts) <= 1
     ):
-        raise ValueError(f"scale must be > 1 (per axis >= 1), got {text!r}")
+        raise ValueError(
+            f"scale must be greater than 1 (got {text!r}); for anisotropic scales give "
+            "rows,cols with each >= 1 and one > 1"
+        )
     return parts[0] if len(parts) == 1 else (parts[0], parts[1])
 
 
@@ -306,7 +311,10 @@ def eval_cmd(
     help="x4: compose the x2 estimate analytically, or estimate directly.",
 )
 @click.option(
-    "--png", type=click.Path(path_type=Path), help="Also write an enlarged kernel picture."
+    "--png",
+    type=click.Path(path_type=Path),
+    help="Also write a picture of the kernel for viewing (not a kernel file; use -o's file "
+    "as --kernel).",
 )
 @click.option(
     "--narrowing",
@@ -370,7 +378,7 @@ def estimate_cmd(
     if png is not None:
         from blindsr.kernel_io import write_kernel_picture
 
-        write_kernel_picture(png, kernel)
+        write_kernel_picture(png, kernel, titles=[f"estimated, x{s}"], scale=s)
     rep.update(input=str(lr), output=str(output))
     if report is not None:
         report.write_text(json.dumps(rep, indent=1))
@@ -518,6 +526,28 @@ def _kernel_for(kernel_paths: tuple[Path, ...], stem: str) -> list[Path]:
     type=click.Path(path_type=Path),
     help="Write the loss / reconstruction-error curve as a PNG.",
 )
+@click.option(
+    "--compare",
+    type=click.Path(path_type=Path),
+    help="Also write one picture: bicubic | blindsr side by side, the region where they "
+    "differ most enlarged in both (a folder when LR is a folder).",
+)
+@click.option(
+    "--kernel-out",
+    type=click.Path(path_type=Path),
+    help="Save the kernel actually used (.mat/.npy/.png; estimated, given or bicubic), e.g. "
+    "to reuse with --kernel (a folder when LR is a folder).",
+)
+@click.option(
+    "--png",
+    type=click.Path(path_type=Path),
+    help="Save a picture of the kernel used, for viewing (a folder when LR is a folder).",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Folder runs: redo every image even if -o holds results (of any settings).",
+)
 @user_errors
 def sr_cmd(
     lr: Path,
@@ -537,15 +567,22 @@ def sr_cmd(
     settings: tuple[str, ...],
     report: Path | None,
     plot: Path | None,
+    compare: Path | None,
+    kernel_out: Path | None,
+    png: Path | None,
+    overwrite: bool,
 ) -> None:
     """Super-resolve LR (an image or a folder of images) with ZSSR.
 
     The default preset (auto) reads each image and decides: JPEG or not (and its quality),
     noise, the SR kernel (estimated, kept only if its self-check passes) and the configuration;
     one line on stderr says what it decided, the --report JSON says why.
+
+    A folder run records its settings in OUT/blindsr-sr.json: rerunning the same command
+    resumes it (Ctrl-C is safe), other settings are refused unless --overwrite.
     """
     from blindsr.image_io import IMAGE_SUFFIXES
-    from blindsr.pipeline import BLIND_PRESETS, plan_run, run_plan
+    from blindsr.pipeline import BLIND_PRESETS
     from blindsr.zssr.config import preset_config
 
     s = parse_scale(scale)
@@ -574,7 +611,10 @@ def sr_cmd(
         raise ValueError(
             f"{n_stages} scale stage(s) need {n_stages} --kernel file(s), got {len(kernel_paths)}"
         )
-    if lr.is_dir():
+    if (kernel_out or png) and (n_stages != 1 or isinstance(s, tuple)):
+        raise ValueError("--kernel-out and --png need one isotropic scale stage")
+    folder_mode = lr.is_dir()
+    if folder_mode:
         if output.exists() and not output.is_dir():
             raise ValueError(f"LR is a folder, so -o must be a folder; {output} is a file")
         inputs = sorted(p for p in lr.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
@@ -583,58 +623,163 @@ def sr_cmd(
         jobs = [(p, output / f"{p.stem}.png") for p in inputs]
     else:
         jobs = [(lr, output)]
-    from blindsr.api import tqdm_progress
-
-    for index, (src, dst) in enumerate(jobs):
-        if lr.is_dir() and dst.exists():
-            click.echo(f"skip {src.name}: {dst} exists", err=True)
-            continue
+    for src, dst in jobs:
         check_not_input(dst, src, *kernel_paths)
-        image, depth = read_image_with_depth(src)
-        kernel: object = None
-        if kernel_paths:
-            kernel = _load_kernels(_kernel_for(kernel_paths, src.stem), trust_kernel)
-        elif estimate_kernel:
-            kernel = "estimate"
-        if len(jobs) > 1:
-            click.echo(f"[{index + 1}/{len(jobs)}] {src.name}", err=True)
-        plan = plan_run(
-            image,
-            s,
+    check_sr_outputs(
+        folder_mode=folder_mode,
+        inputs=[p for p, _ in jobs] + [k for k in kernel_paths if not k.is_dir()],
+        output=output,
+        report=report,
+        plot=plot,
+        compare=compare,
+        kernel_out=kernel_out,
+        png=png,
+    )
+    if folder_mode:
+        record = dict(
+            scale=scale,
             preset=preset,
-            kernel=kernel,
-            noise_std=noise_std,
-            source=src,
+            kernel=[str(k) for k in kernel_paths],
+            estimate_kernel=estimate_kernel,
+            trust_kernel=trust_kernel,
+            steps=steps,
             seed=seed,
-            overrides=overrides,
+            max_iters=max_iters,
+            noise_std=noise_std,
+            back_projection=back_projection,
+            set=sorted(settings),
+            version=__version__,
         )
-        click.echo(plan.summary(), err=True)
-        sr_img, rep = run_plan(image, s, plan, seed=seed, device=device, progress=tqdm_progress)
-        write_image(
-            dst, sr_img, bit_depth=depth if dst.suffix.lower() in (".png", ".tif", ".tiff") else 8
-        )
-        rep.update(
-            input=str(src),
-            output=str(dst),
-            kernels=[str(p) for p in _kernel_for(kernel_paths, src.stem)],
-        )
-        if report is not None:
-            rpath = report / f"{src.stem}.json" if lr.is_dir() else report
-            rpath.parent.mkdir(parents=True, exist_ok=True)
-            rpath.write_text(json.dumps(rep, indent=1))
-        if plot is not None:
-            from blindsr.plot import write_training_plot
-
-            write_training_plot(plot / f"{src.stem}.png" if lr.is_dir() else plot, rep)
-        iters = "+".join(str(st["iterations"]) for st in rep["stages"])
-        kernel_text = plan.decisions["kernel"].value
-        noise_text = ", ".join(f"{st['noise_std']:.4g}" for st in rep["stages"])
+        done = sum(dst.exists() for _, dst in jobs)
+        conflict = manifest_conflict(read_manifest(output), record, done)
+        if conflict and not overwrite:
+            raise ValueError(
+                f"-o {output}: {conflict}. Rerun with the same settings to resume, choose "
+                "another -o folder, or pass --overwrite to redo every image"
+            )
+        output.mkdir(parents=True, exist_ok=True)
+        write_manifest(output, record)
+    counts = {"written": 0, "skipped": 0, "failed": 0}
+    try:
+        for index, (src, dst) in enumerate(jobs):
+            if folder_mode and dst.exists() and not overwrite:
+                click.echo(f"skip {src.name}: {dst} exists", err=True)
+                counts["skipped"] += 1
+                continue
+            if len(jobs) > 1:
+                click.echo(f"[{index + 1}/{len(jobs)}] {src.name}", err=True)
+            try:
+                _sr_one(
+                    src,
+                    dst,
+                    s=s,
+                    plan_options=dict(preset=preset, noise_std=noise_std, overrides=overrides),
+                    kernel_paths=kernel_paths,
+                    trust_kernel=trust_kernel,
+                    estimate_kernel=estimate_kernel,
+                    seed=seed,
+                    device=device,
+                    folder_mode=folder_mode,
+                    extras=dict(
+                        report=report, plot=plot, compare=compare, kernel_out=kernel_out, png=png
+                    ),
+                )
+            except (ValueError, OSError) as exc:
+                if not folder_mode:
+                    raise
+                # One bad image must not cost the others their run.
+                click.echo(f"Error: {src.name}: {str(exc).splitlines()[0]}", err=True)
+                counts["failed"] += 1
+                continue
+            counts["written"] += 1
+    except KeyboardInterrupt:
+        finished = counts["written"] + counts["skipped"]
+        # The record now holds these settings, so a plain rerun resumes; --overwrite would
+        # redo the images already written.
+        how = "rerun without --overwrite" if overwrite else "rerun the same command"
+        click.echo(f"interrupted: {finished} of {len(jobs)} done; {how} to resume", err=True)
+        sys.exit(130)
+    if folder_mode:
         click.echo(
-            f"wrote {dst} ({sr_img.shape[1]}x{sr_img.shape[0]}) from {src} "
-            f"({image.shape[1]}x{image.shape[0]}), preset {plan.preset}, kernel {kernel_text}, "
-            f"son noise {noise_text}, iterations {iters}, "
-            f"{rep['total_seconds']:.1f}s on {rep['device']}"
+            f"{output}: {counts['written']} written, {counts['skipped']} skipped (already "
+            f"there), {counts['failed']} failed, of {len(jobs)} images"
         )
+        if counts["failed"]:
+            sys.exit(1)
+
+
+def _sr_one(
+    src: Path,
+    dst: Path,
+    *,
+    s: float | tuple[float, float],
+    plan_options: dict,
+    kernel_paths: tuple[Path, ...],
+    trust_kernel: bool,
+    estimate_kernel: bool,
+    seed: int,
+    device: str,
+    folder_mode: bool,
+    extras: dict[str, Path | None],
+) -> None:
+    """One image of ``blindsr sr``: plan, train, write the image and the extras asked for
+    (``extras``: report, plot, compare, kernel_out, png; folders in folder mode)."""
+    from blindsr.api import tqdm_progress
+    from blindsr.pipeline import plan_run, run_plan
+
+    def extra(name: str, suffix: str) -> Path | None:
+        path = extras.get(name)
+        return None if path is None else path / f"{src.stem}{suffix}" if folder_mode else path
+
+    image, depth = read_image_with_depth(src)
+    kernel: object = None
+    if kernel_paths:
+        kernel = _load_kernels(_kernel_for(kernel_paths, src.stem), trust_kernel)
+    elif estimate_kernel:
+        kernel = "estimate"
+    plan = plan_run(image, s, kernel=kernel, source=src, seed=seed, **plan_options)
+    click.echo(plan.summary(), err=True)
+    sr_img, rep = run_plan(image, s, plan, seed=seed, device=device, progress=tqdm_progress)
+    write_image(
+        dst, sr_img, bit_depth=depth if dst.suffix.lower() in (".png", ".tif", ".tiff") else 8
+    )
+    rep.update(
+        input=str(src),
+        output=str(dst),
+        kernels=[str(p) for p in _kernel_for(kernel_paths, src.stem)],
+    )
+    kernel_text = plan.decisions["kernel"].value
+    if (rpath := extra("report", ".json")) is not None:
+        rpath.parent.mkdir(parents=True, exist_ok=True)
+        rpath.write_text(json.dumps(rep, indent=1))
+    if (ppath := extra("plot", ".png")) is not None:
+        from blindsr.plot import write_training_plot
+
+        write_training_plot(ppath, rep)
+    if (cpath := extra("compare", ".png")) is not None:
+        from blindsr.compare import write_compare
+
+        write_compare(cpath, image, sr_img, s, label=f"blindsr ({plan.preset}, {kernel_text})")
+    kpath, picture = extra("kernel_out", ".mat"), extra("png", ".png")
+    if kpath is not None or picture is not None:
+        from blindsr.degradations.kernels import bicubic_kernel
+
+        used = rep["kernel"][0]
+        used = bicubic_kernel(s) if used is None else np.asarray(used)
+        if kpath is not None:
+            write_kernel(kpath, used, metadata={"scale": float(s), "source": str(kernel_text)})
+        if picture is not None:
+            from blindsr.kernel_io import write_kernel_picture
+
+            write_kernel_picture(picture, used, titles=[f"kernel used: {kernel_text}"], scale=s)
+    iters = "+".join(str(st["iterations"]) for st in rep["stages"])
+    noise_text = ", ".join(f"{st['noise_std']:.4g}" for st in rep["stages"])
+    click.echo(
+        f"wrote {dst} ({sr_img.shape[1]}x{sr_img.shape[0]}) from {src} "
+        f"({image.shape[1]}x{image.shape[0]}), preset {plan.preset}, kernel {kernel_text}, "
+        f"son noise {noise_text}, iterations {iters}, "
+        f"{rep['total_seconds']:.1f}s on {rep['device']}"
+    )
 
 
 # ----------------------------------------------------------------------------------------- bench
@@ -687,6 +832,19 @@ def sr_cmd(
     help="Run nothing; rewrite OUT/table.md etc. from the finished units asked for "
     "(these methods, images, seed and repeats).",
 )
+@click.option(
+    "--threads",
+    type=click.IntRange(1),
+    help="CPU threads for torch per process (default: cores // workers).",
+)
+@click.option(
+    "--keep-images/--no-images",
+    "keep_images",
+    default=True,
+    show_default=True,
+    help="Keep every unit's output under OUT/images/<image>/<method>.png (with LR, HR and the "
+    "true kernel) for OUT/report.html; without, the page has the table and kernels only.",
+)
 @user_errors
 def bench_cmd(
     protocol: str,
@@ -703,8 +861,14 @@ def bench_cmd(
     device: str,
     kernel_size: int | None,
     tables_only: bool,
+    threads: int | None,
+    keep_images: bool,
 ) -> None:
-    """Reproduce a paper table on a folder of HR images (resumable)."""
+    """Reproduce a paper table on a folder of HR images (resumable).
+
+    Writes OUT/results.jsonl (one row per unit), OUT/table.md, table.csv, per_image.csv and
+    OUT/report.html (open it in a browser: the table, then crops of every image per method).
+    """
     from blindsr.eval.harness import run_benchmark
 
     if ";" in methods or ":" in methods:
@@ -730,9 +894,28 @@ def bench_cmd(
         device=device,
         kernel_size=kernel_size,
         tables_only=tables_only,
+        keep_images=keep_images,
+        threads=threads,
         log=lambda m: click.echo(m, err=True),
     )
     click.echo(table.read_text().rstrip())
+    click.echo(f"report: {table.parent / 'report.html'}", err=True)
+
+
+# ---------------------------------------------------------------------------------------- report
+@cli.command("report", context_settings=CONTEXT)
+@click.argument("out", type=click.Path(path_type=Path))
+@user_errors
+def report_cmd(out: Path) -> None:
+    """Rebuild OUT/report.html from the finished units of a `blindsr bench` folder.
+
+    Runs nothing: the page shows what OUT/results.jsonl and OUT/images hold (also while a
+    benchmark is still running).
+    """
+    from blindsr.eval.report import write_report
+
+    path = write_report(out)
+    click.echo(f"wrote {path}")
 
 
 def main() -> None:

@@ -2,7 +2,8 @@
 
 In memory an image is a numpy ``H x W x C`` float32 array in [0, 1], channels in RGB order,
 ``C = 3`` for colour and ``C = 1`` for grey (kept grey, not replicated). 8-bit files are divided
-by 255 and 16-bit files by 65535. An alpha channel is dropped with a warning.
+by 255 and 16-bit files by 65535. An alpha channel is dropped, with a warning when it is not
+fully opaque.
 
 EXIF orientation is **not** applied: pixels are used in stored order, so a kernel estimated on
 a file and the SR output refer to the sensor grid and the writer round-trips the file. Rotate
@@ -51,7 +52,14 @@ def read_image_with_depth(path: str | os.PathLike) -> tuple[np.ndarray, int]:
         pixels = pixels[..., None]
     channels = pixels.shape[2]
     if channels in (2, 4):
-        warnings.warn(f"{p.name}: dropping the alpha channel", stacklevel=2)
+        # Many files (every DIV2KRK LR PNG) carry a fully opaque alpha: dropping it loses
+        # nothing, so only real transparency is worth a warning.
+        if pixels[..., -1].min() < 1.0:
+            warnings.warn(
+                f"{p.name}: dropping the alpha channel (the image has transparent pixels; "
+                "they are read as their stored colour, not composited)",
+                stacklevel=2,
+            )
         pixels = pixels[..., : channels - 1]
     if pixels.shape[2] == 3:
         pixels = pixels[..., ::-1]

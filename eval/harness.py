@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import multiprocessing
 import os
+import shutil
 import sys
 import time
 from collections import defaultdict
@@ -23,10 +25,15 @@ from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
+from blindsr.degradations import modcrop
 from blindsr.eval.methods import parse_method, run_unit
 from blindsr.eval.paper_numbers import PAPER, TABLE3_PROJECT_PAGE
 from blindsr.eval.protocols import Case, prepare_cases
 from blindsr.eval.results_store import ResultsStore, unit_key
+from blindsr.eval.summary import paper_reference, summarize
+
+from blindsr.image_io import atomic_output, read_image, write_image
+from blindsr.kernel_io import read_kernel
 
 __all__ = ["run_benchmark", "write_tables", "Unit"]
 
@@ -44,8 +51,10 @@ def _worker_init(threads: int) -> None:
     _set_threads(threads)
 
 
-def _run_local(case_dict: dict, method: str, seed: int, repeat: int, device: str) -> dict:
-    return run_unit(Case(**case_dict), method, seed, repeat, device)
+def _run_local(
+    case_dict: dict, method: str, seed: int, repeat: int, device: str, images_dir: str | None
+) -> dict:
+    return run_unit(Case(**case_dict), method, seed, repeat, device, images_dir=images_dir)
 
 
 def _execute(
@@ -53,20 +62,31 @@ def _execute(
     store: ResultsStore,
     *,
     workers: int,
+    threads: int | None,
     ray_address: str | None,
     device: str,
+    images_dir: str | None,
     on_done: Callable[[dict], None],
 ) -> None:
     if ray_address is not None:
-        _execute_ray(units, store, ray_address=ray_address, device=device, on_done=on_done)
+        _execute_ray(
+            units,
+            store,
+            ray_address=ray_address,
+            device=device,
+            images_dir=images_dir,
+            on_done=on_done,
+        )
         return
     if workers <= 1:
+        if threads is not None:
+            _set_threads(threads)
         for case, method, seed, repeat in units:
-            row = run_unit(case, method, seed, repeat, device)
+            row = run_unit(case, method, seed, repeat, device, images_dir=images_dir)
             store.append(row)
             on_done(row)
         return
-    threads = max(1, (os.cpu_count() or 1) // workers)
+    threads = threads or max(1, (os.cpu_count() or 1) // workers)
     # Spawned, not forked: a parent that has already run autograd or touched CUDA cannot be
     # forked safely (torch raises in the child; seen on a CUDA machine).
     with ProcessPoolExecutor(
@@ -75,7 +95,9 @@ def _execute(
         initializer=_worker_init,
         initargs=(threads,),
     ) as pool:
-        futures = [pool.submit(_run_local, asdict(c), m, s, r, device) for c, m, s, r in units]
+        futures = [
+            pool.submit(_run_local, asdict(c), m, s, r, device, images_dir) for c, m, s, r in units
+        ]
         for future in as_completed(futures):
             row = future.result()
             store.append(row)
@@ -88,6 +110,7 @@ def _execute_ray(
     *,
     ray_address: str,
     device: str,
+    images_dir: str | None,
     on_done: Callable[[dict], None],
 ) -> None:
     try:
@@ -106,7 +129,7 @@ def _execute_ray(
             ray.init(address=None if ray_address == "local" else ray_address, **options)
     gpus = 1 if device == "cuda" else 0
     remote = ray.remote(num_cpus=1, num_gpus=gpus)(_run_local)
-    pending = {remote.remote(asdict(c), m, s, r, device): None for c, m, s, r in units}
+    pending = {remote.remote(asdict(c), m, s, r, device, images_dir): None for c, m, s, r in units}
     try:
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
@@ -137,6 +160,8 @@ def run_benchmark(
     kernel_size: int | None = None,
     set_name: str | None = None,
     tables_only: bool = False,
+    keep_images: bool = True,
+    threads: int | None = None,
     log: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
 ) -> Path:
     """Run (or resume) a benchmark; returns the path of ``table.md``.
@@ -144,6 +169,13 @@ def run_benchmark(
     The tables cover the units asked for (these images, ``seed``, repeats ``0..repeats-1``) that
     have finished, whatever else the store holds. ``tables_only``: run nothing, only rewrite the
     tables (a method's row then says how many images it has finished).
+
+    ``keep_images``: write every unit's SR image to ``OUT/images/<image>/<method>.png``, with the
+    references the report needs beside them (``LR.png``, the mod-cropped ``HR.png`` and, when
+    the protocol has one, ``true_kernel.npy``). ``OUT/report.html`` is written either way
+    (without pictures when no images are kept); ``OUT/run.json`` records what was asked for so
+    that ``blindsr report OUT`` can rebuild the page. ``threads``: torch threads per process
+    (default: torch's choice when serial, ``cores // workers`` with workers).
     """
     for m in methods:
         parse_method(m)  # fail fast on a typo, before any long work
@@ -175,6 +207,22 @@ def run_benchmark(
     if tables_only:
         log(f"--tables-only: {len(units)} unfinished units not run")
         units = []
+    images_dir = out / "images" if keep_images else None
+    if images_dir is not None:
+        for case in cases:
+            save_references(case, images_dir)
+    implied = "bsd100" if protocol == "table3-paper" else Path(data_dir).name.lower()
+    name = set_name or implied
+    write_run_record(
+        out,
+        protocol=protocol,
+        set_name=name,
+        scale=scale,
+        methods=methods,
+        images=[c.name for c in cases],
+        seed=seed,
+        repeats=repeats,
+    )
     start = time.perf_counter()
     finished = 0
 
@@ -189,17 +237,23 @@ def run_benchmark(
             f"ETA {eta / 60:.1f} min)"
         )
 
-    _execute(units, store, workers=workers, ray_address=ray_address, device=device, on_done=on_done)
-    # table3-paper is BSD100 by definition, whatever the folder is called.
-    implied = "bsd100" if protocol == "table3-paper" else Path(data_dir).name.lower()
-    name = set_name or implied
+    _execute(
+        units,
+        store,
+        workers=workers,
+        threads=threads,
+        ray_address=ray_address,
+        device=device,
+        images_dir=None if images_dir is None else str(images_dir),
+        on_done=on_done,
+    )
     # The table reports the units asked for (these images, seed and repeats), not whatever else
     # the store holds from other invocations.
     names = {c.name for c in cases}
     rows = [
         r for r in store.rows if r["image"] in names and r["seed"] == seed and r["repeat"] < repeats
     ]
-    return write_tables(
+    table = write_tables(
         rows,
         out,
         protocol=protocol,
@@ -208,6 +262,38 @@ def run_benchmark(
         methods=methods,
         n_images=len(cases),
     )
+    from blindsr.eval.report import write_report
+
+    write_report(out)
+    return table
+
+
+def save_references(case: Case, images_dir: Path) -> None:
+    """``LR.png`` (the file itself), mod-cropped ``HR.png`` and ``true_kernel.npy`` (if the
+    protocol has one) in ``images_dir/<image>/``; files already there are kept (resume)."""
+    folder = Path(images_dir) / case.name
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / "LR.png").is_file():
+        lr = Path(case.lr_path)
+        if lr.suffix.lower() == ".png":
+            with atomic_output(folder / "LR.png") as tmp:
+                shutil.copyfile(lr, tmp)
+        else:
+            write_image(folder / "LR.png", read_image(lr))
+    if not (folder / "HR.png").is_file():
+        write_image(folder / "HR.png", modcrop(read_image(case.hr_path), case.scale))
+    if case.kernel_path is not None and not (folder / "true_kernel.npy").is_file():
+        with atomic_output(folder / "true_kernel.npy") as tmp, open(tmp, "wb") as fh:
+            np.save(fh, read_kernel(case.kernel_path))
+
+
+def write_run_record(out: Path, **settings) -> Path:
+    """``OUT/run.json``: the last invocation's protocol, set, scale, methods, images, seed and
+    repeats; ``blindsr report OUT`` reads it to know which units the page covers."""
+    path = Path(out) / "run.json"
+    with atomic_output(path) as tmp:
+        tmp.write_text(json.dumps(settings, indent=1) + "\n")
+    return path
 
 
 def _project_page_lines(by_method: dict[str, list[dict]], methods: list[str]) -> list[str]:
@@ -247,30 +333,7 @@ def write_tables(
     by_method: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
         by_method[row["method"]].append(row)
-    summary = []
-    for method in methods:
-        mrows = by_method.get(method, [])
-        if not mrows:
-            continue
-        # Mean over images of each image's mean over its repeats, so an unfinished repeat does
-        # not weight its images twice; the spread is over the repeats every image has finished.
-        per_image: dict[str, list[dict]] = defaultdict(list)
-        per_repeat: dict[int, list[dict]] = defaultdict(list)
-        for r in mrows:
-            per_image[r["image"]].append(r)
-            per_repeat[r["repeat"]].append(r)
-        psnr_m = float(np.mean([np.mean([r["psnr"] for r in rs]) for rs in per_image.values()]))
-        ssim_m = float(np.mean([np.mean([r["ssim"] for r in rs]) for rs in per_image.values()]))
-        complete = [rs for rs in per_repeat.values() if len(rs) == len(per_image)]
-        psnr_sd = ssim_sd = math.nan
-        if len(complete) > 1:
-            psnr_sd = float(np.std([np.mean([r["psnr"] for r in rs]) for rs in complete]))
-            ssim_sd = float(np.std([np.mean([r["ssim"] for r in rs]) for rs in complete]))
-        counts = sorted({len(rs) for rs in per_image.values()})
-        reps = str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
-        images = len({r["image"] for r in mrows})
-        secs = float(np.mean([r["seconds"]["total"] for r in mrows]))
-        summary.append((method, psnr_m, psnr_sd, ssim_m, ssim_sd, images, reps, secs))
+    summary = [tuple(entry.values()) for entry in summarize(rows, methods)]
     paper = PAPER.get((protocol, set_name, scale), {})
     lines = [
         f"# {protocol} / {set_name} / x{scale}",
@@ -279,8 +342,7 @@ def write_tables(
         "|---|---|---|---|---|---|---|",
     ]
     for method, pm, psd, sm, ssd, imgs, reps, secs in summary:
-        base = method.split(":")[0]
-        ref = paper.get(method) or paper.get(base)
+        ref = paper_reference(protocol, set_name, scale, method)
         ptxt = "" if ref is None else f"{ref[0]:.2f} / {ref[1]:.4f}"
         p = f"{pm:.2f}" + ("" if math.isnan(psd) else f" ± {psd:.2f}")
         s_ = f"{sm:.4f}" + ("" if math.isnan(ssd) else f" ± {ssd:.4f}")

@@ -21,18 +21,20 @@ ZSSRConfig fields).
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from blindsr.degradations import imresize, modcrop
 from blindsr.eval.metrics import psnr, ssim
 from blindsr.eval.protocols import Case
 
-from blindsr.image_io import read_image
+from blindsr.image_io import read_image, write_image
 from blindsr.kernel_io import read_kernel
 
-__all__ = ["MethodSpec", "parse_method", "run_unit", "BASE_METHODS"]
+__all__ = ["MethodSpec", "parse_method", "run_unit", "BASE_METHODS", "output_image_name"]
 
 BASE_METHODS = {
     "bicubic": None,
@@ -97,8 +99,30 @@ def unit_seed(seed: int, repeat: int, name: str) -> int:
     return kernel_seed(seed * 1009 + repeat, name)
 
 
-def run_unit(case: Case, method_text: str, seed: int, repeat: int, device: str = "cpu") -> dict:
-    """Run one (image, method, seed, repeat) unit and score it; returns the JSON row."""
+def output_image_name(method: str, seed: int, repeat: int) -> str:
+    """File name of a unit's SR image inside ``images/<image>/``: the method text with anything
+    but letters, digits, ``.``, ``_`` and ``-`` replaced (``zssr-est:preset=fast`` ->
+    ``zssr-est_preset-fast.png``); seed and repeat are added unless both are 0."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", method.replace("=", "-"))
+    extra = "" if (seed, repeat) == (0, 0) else f"_seed{seed}_rep{repeat}"
+    return f"{safe}{extra}.png"
+
+
+def run_unit(
+    case: Case,
+    method_text: str,
+    seed: int,
+    repeat: int,
+    device: str = "cpu",
+    *,
+    images_dir: str | None = None,
+) -> dict:
+    """Run one (image, method, seed, repeat) unit and score it; returns the JSON row.
+
+    ``images_dir``: also write the SR image (8-bit PNG) to ``images_dir/<image>/<name>`` (name
+    from :func:`output_image_name`); the row then records that path relative to ``images_dir``'s
+    parent as ``output_image``.
+    """
     spec = parse_method(method_text)
     s = case.scale
     hr = modcrop(read_image(case.hr_path), s)
@@ -162,6 +186,11 @@ def run_unit(case: Case, method_text: str, seed: int, repeat: int, device: str =
     # on an otherwise idle machine (wall time grows when units share cores).
     seconds["cpu"] = time.process_time() - cpu0
     row.update(psnr=psnr(sr, hr, scale=s), ssim=ssim(sr, hr, scale=s), seconds=seconds)
+    if images_dir is not None:
+        folder = Path(images_dir)
+        target = folder / case.name / output_image_name(spec.text, seed, repeat)
+        write_image(target, sr)
+        row["output_image"] = target.relative_to(folder.parent).as_posix()
     return row
 
 

@@ -73,7 +73,8 @@ def test_sr_with_kernel_and_folder_mode_skips_done(tmp_path, rgb_image):
     )
     assert res.exit_code == 0, res.output
     assert read_image(tmp_path / "out" / "b.png").shape == (40, 40, 1)
-    res = run("sr", src, "-o", tmp_path / "out", "--scale", 2, *FAST)
+    same = ["--kernel", tmp_path / "k.mat", "--preset", "given-kernel", *FAST]
+    res = run("sr", src, "-o", tmp_path / "out", "--scale", 2, *same)
     assert res.exit_code == 0 and res.stderr.count("skip") == 2
 
 

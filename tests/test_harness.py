@@ -242,6 +242,31 @@ def test_rejected_estimate_runs_exactly_zssr_bicubic(hr_dir, tmp_path, monkeypat
     assert bic["revivals"] == [[]]  # one stage, guard off: recorded, never fired
 
 
+def test_blind_default_with_a_rejected_estimate_runs_exactly_the_fast_bicubic_unit(
+    hr_dir, tmp_path, monkeypatch
+):
+    """What lets the docs equate zssr-blind with zssr-bicubic:preset=fast wherever its decision
+    record says bicubic kernel, clean, no JPEG."""
+    from blindsr.eval.methods import run_unit
+
+    from blindsr import kernel_estimation
+
+    def untrusted(lr, scale, **kwargs):
+        k = np.zeros((13, 13))
+        k[6, 6] = 1.0
+        return k, {"trustworthy": False, "reason": "forced by the test"}
+
+    monkeypatch.setattr(kernel_estimation, "estimate_kernel", untrusted)
+    case = prepare_cases("ideal", hr_dir, tmp_path / "c", scale=2, seed=0)[0]
+    tiny = "max_iters=3,width=8,crop_size=24"
+    blind = run_unit(case, f"zssr-blind:{tiny}", seed=0, repeat=0)
+    fast = run_unit(case, f"zssr-bicubic:preset=fast,{tiny}", seed=0, repeat=0)
+    decisions = blind["decisions"]["decisions"]
+    assert decisions["kernel"]["value"] == "bicubic" and decisions["jpeg"]["value"] is None
+    assert blind["preset_run"] == "fast" and decisions["noise"]["value"] == 0.0
+    assert blind["psnr"] == fast["psnr"] and blind["settings"] == fast["settings"]
+
+
 def test_repeats_are_distinct_units_and_the_table_reports_their_spread(hr_dir, tmp_path):
     method = TINY.replace("max_iters=3", "max_iters=30")  # enough training to tell seeds apart
     table = run_benchmark(

@@ -14,7 +14,8 @@ groups on the same layer are independent of each other.
 0. leaves: ``blindsr._version``, ``blindsr.image_io`` (nothing of the project).
 1. ``blindsr.degradations``: the one degradation operator, resize, kernels, noise, JPEG.
 2. ``blindsr.kernel_estimation`` and ``blindsr.zssr`` (the two algorithms, neither knowing the
-   other); ``blindsr.kernel_io`` and ``blindsr.plot`` (file formats); the paper-protocol metrics
+   other); ``blindsr.kernel_io``, ``blindsr.plot`` and ``blindsr.compare`` (file formats and
+   pictures); the paper-protocol metrics
    ``blindsr.eval.metrics``, ``blindsr.eval.kernel_metrics`` (and ``blindsr.eval``'s
    ``__init__``, which re-exports the metrics).
 3. the Python API: ``blindsr.api``, ``blindsr.pipeline`` (the blind pipeline).
@@ -50,7 +51,7 @@ GROUPS: list[tuple[str, int, tuple[str, ...]]] = [
     ("degradations", 1, ("blindsr.degradations", "blindsr.degradations.*")),
     ("kernel_estimation", 2, ("blindsr.kernel_estimation", "blindsr.kernel_estimation.*")),
     ("zssr", 2, ("blindsr.zssr", "blindsr.zssr.*")),
-    ("io", 2, ("blindsr.kernel_io", "blindsr.plot")),
+    ("io", 2, ("blindsr.kernel_io", "blindsr.plot", "blindsr.compare")),
     ("metrics", 2, ("blindsr.eval", "blindsr.eval.metrics", "blindsr.eval.kernel_metrics")),
     ("api", 3, ("blindsr.api", "blindsr.pipeline")),
     ("harness", 4, ("blindsr.eval.*",)),

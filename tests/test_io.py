@@ -34,14 +34,20 @@ def test_grey_and_16bit_are_preserved(tmp_path, grey_image):
     np.testing.assert_allclose(back, grey_image, atol=1 / 65535)
 
 
-def test_alpha_is_dropped_with_warning(tmp_path):
+def test_alpha_is_dropped_with_warning_only_when_transparent(tmp_path):
     rgba = np.zeros((5, 6, 4), np.uint8)
     rgba[..., 2] = 200  # red in BGRA
     rgba[..., 3] = 255
+    cv2.imwrite(str(tmp_path / "opaque.png"), rgba)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an opaque alpha (every DIV2KRK LR) says nothing
+        img = read_image(tmp_path / "opaque.png")
+    assert img.shape == (5, 6, 3) and np.allclose(img[..., 0], 200 / 255)
+    rgba[0, 0, 3] = 254
     cv2.imwrite(str(tmp_path / "a.png"), rgba)
     with pytest.warns(UserWarning, match="alpha"):
         img = read_image(tmp_path / "a.png")
-    assert img.shape == (5, 6, 3) and np.allclose(img[..., 0], 200 / 255)
+    assert img.shape == (5, 6, 3)
 
 
 def test_missing_and_corrupt_images(tmp_path):
@@ -112,11 +118,42 @@ def test_corrupt_and_missing_kernel_files(tmp_path):
         read_kernel(tmp_path / "k.txt")
 
 
-def test_kernel_picture(tmp_path):
+def _centroid(mask: np.ndarray) -> tuple[float, float]:
+    rows, cols = np.nonzero(mask)
+    return float(rows.mean()), float(cols.mean())
+
+
+@pytest.mark.parametrize("scale", [2, 4])
+def test_kernel_picture_marks_the_centre_of_mass_and_the_convention_centre(tmp_path, scale):
+    from blindsr.kernel_io import _LEFT, _TOP, kernel_picture
+
+    k = np.zeros((11, 11))
+    k[2, 7] = 1.0  # far from both centres, so the two markers do not overlap
+    cell = 16
+    pic = kernel_picture(k, np.ones((5, 5)), titles=["estimated", "true"], scale=scale, cell=cell)
+    panel = pic[_TOP : _TOP + 11 * cell, _LEFT : _LEFT + 11 * cell].astype(int)
+    red = (panel[..., 0] > 180) & (panel[..., 1] < 90) & (panel[..., 2] < 90)
+    white = panel.min(axis=2) > 235
+    r, c = _centroid(red)
+    assert abs(r - 2.5 * cell) < 2 and abs(c - 7.5 * cell) < 2
+    conv = 11 // 2 + (scale - 1) / 2  # degradations.kernels: where downscale wants the mass
+    r, c = _centroid(white)
+    assert abs(r - (conv + 0.5) * cell) < 2 and abs(c - (conv + 0.5) * cell) < 2
+    # The second panel shares the colour scale: its flat 5x5 kernel (1/25 per tap against a
+    # peak of 1) is dark, not the top of the map.
+    second = pic[_TOP + 5 * cell, _LEFT + 11 * cell + 16 + 5 * cell]
+    assert second.max() < 120
+
+
+def test_a_kernel_picture_is_refused_as_a_kernel_with_a_pointer_to_the_mat(tmp_path):
     k = random_table2_kernel(np.random.default_rng(0), 2)
-    p = write_kernel_picture(tmp_path / "pic.png", k, np.ones((5, 5)), cell=8)
-    img = cv2.imread(str(p))
-    assert img.shape == (88, 2 * 88 + 4, 3)
+    p = write_kernel_picture(tmp_path / "pic.png", k, scale=2)
+    with pytest.raises(ValueError, match=r"picture of a kernel.*\.mat"):
+        read_kernel(p)
+    # an RGB PNG from elsewhere (no tag) is refused the same way
+    cv2.imwrite(str(tmp_path / "rgb.png"), np.zeros((9, 9, 3), np.uint8))
+    with pytest.raises(ValueError, match=r"\.mat"):
+        read_kernel(tmp_path / "rgb.png")
 
 
 def test_written_files_get_normal_permissions(tmp_path, rgb_image):
