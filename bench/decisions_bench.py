@@ -8,6 +8,12 @@ q75, a DIV2KRK-style blur, a grey copy with and without noise), then prints the 
 how often ``estimate_jpeg_quality`` finds the exact quality.
 
     OMP_NUM_THREADS=1 python bench/decisions_bench.py --data-dir data/bsd100 --first 30 --count 30
+
+``--protocol P`` instead prints what ``zssr-blind`` decides on each case of a harness protocol
+(the same LR and seed the harness uses), without training: kernel, noise, JPEG, preset.
+
+    OMP_NUM_THREADS=1 python bench/decisions_bench.py --protocol table2 --data-dir data/bsd100 \
+        --first 0 --count 20 [--scale 2] [--images a,b,c]
 """
 
 from __future__ import annotations
@@ -35,12 +41,51 @@ def _q(image: np.ndarray) -> np.ndarray:
     return (np.round(np.clip(image, 0, 1) * 255) / 255).astype(np.float32)
 
 
+def plans(args: argparse.Namespace) -> None:
+    """One line per case: what the blind default decides (no training)."""
+    import tempfile
+
+    from blindsr.eval.methods import unit_seed
+    from blindsr.eval.protocols import prepare_cases
+
+    from blindsr.pipeline import plan_run
+
+    with tempfile.TemporaryDirectory() as cache:
+        cases = prepare_cases(
+            args.protocol,
+            args.data_dir,
+            Path(cache),
+            scale=args.scale,
+            seed=0,
+            images=args.images.split(",") if args.images else None,
+        )
+        if not args.images:
+            cases = cases[args.first : args.first + args.count]
+        for case in cases:
+            lr = read_image(case.lr_path)
+            plan = plan_run(lr, case.scale, source=case.lr_path, seed=unit_seed(0, 0, case.name))
+            kernel = plan.decisions["kernel"]
+            conf = kernel.evidence.get("confidence") or {}
+            print(
+                f"{case.name} ({case.degradation}): preset {plan.preset}; {plan.summary()}; "
+                f"fit gain {conf.get('relative_gain', float('nan')):.3f}, area ratio "
+                f"{conf.get('area_ratio') or float('nan'):.2f}",
+                flush=True,
+            )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-dir", type=Path, required=True)
     ap.add_argument("--first", type=int, default=30)
     ap.add_argument("--count", type=int, default=30)
+    ap.add_argument("--protocol", help="print zssr-blind's decisions on a harness protocol")
+    ap.add_argument("--scale", type=int, default=2)
+    ap.add_argument("--images", help="comma-separated image names (with --protocol)")
     args = ap.parse_args()
+    if args.protocol:
+        plans(args)
+        return
     paths = sorted(args.data_dir.glob("*.png"), key=lambda p: p.stem)
     paths = paths[args.first : args.first + args.count]
     rng = np.random.default_rng(0)
