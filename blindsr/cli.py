@@ -548,6 +548,19 @@ def _kernel_for(kernel_paths: tuple[Path, ...], stem: str) -> list[Path]:
     is_flag=True,
     help="Folder runs: redo every image even if -o holds results (of any settings).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="Folder runs: images in N local processes (threads per process = cores // N unless "
+    "--threads).",
+)
+@click.option(
+    "--ray",
+    "ray_address",
+    help="Folder runs: one Ray task per image; an address, or 'auto'/'local'.",
+)
 @user_errors
 def sr_cmd(
     lr: Path,
@@ -571,6 +584,8 @@ def sr_cmd(
     kernel_out: Path | None,
     png: Path | None,
     overwrite: bool,
+    workers: int,
+    ray_address: str | None,
 ) -> None:
     """Super-resolve LR (an image or a folder of images) with ZSSR.
 
@@ -614,6 +629,8 @@ def sr_cmd(
     if (kernel_out or png) and (n_stages != 1 or isinstance(s, tuple)):
         raise ValueError("--kernel-out and --png need one isotropic scale stage")
     folder_mode = lr.is_dir()
+    if (workers > 1 or ray_address) and not folder_mode:
+        raise ValueError("--workers and --ray run the images of a folder; LR is one image")
     if folder_mode:
         if output.exists() and not output.is_dir():
             raise ValueError(f"LR is a folder, so -o must be a folder; {output} is a file")
@@ -660,38 +677,53 @@ def sr_cmd(
         output.mkdir(parents=True, exist_ok=True)
         write_manifest(output, record)
     counts = {"written": 0, "skipped": 0, "failed": 0}
+    options = dict(
+        s=s,
+        plan_options=dict(preset=preset, noise_std=noise_std, overrides=overrides),
+        kernel_paths=kernel_paths,
+        trust_kernel=trust_kernel,
+        estimate_kernel=estimate_kernel,
+        seed=seed,
+        device=device,
+        folder_mode=folder_mode,
+        extras=dict(report=report, plot=plot, compare=compare, kernel_out=kernel_out, png=png),
+    )
     try:
+        pending = []
         for index, (src, dst) in enumerate(jobs):
             if folder_mode and dst.exists() and not overwrite:
                 click.echo(f"skip {src.name}: {dst} exists", err=True)
                 counts["skipped"] += 1
-                continue
-            if len(jobs) > 1:
-                click.echo(f"[{index + 1}/{len(jobs)}] {src.name}", err=True)
-            try:
-                _sr_one(
-                    src,
-                    dst,
-                    s=s,
-                    plan_options=dict(preset=preset, noise_std=noise_std, overrides=overrides),
-                    kernel_paths=kernel_paths,
-                    trust_kernel=trust_kernel,
-                    estimate_kernel=estimate_kernel,
-                    seed=seed,
-                    device=device,
-                    folder_mode=folder_mode,
-                    extras=dict(
-                        report=report, plot=plot, compare=compare, kernel_out=kernel_out, png=png
-                    ),
-                )
-            except (ValueError, OSError) as exc:
-                if not folder_mode:
-                    raise
-                # One bad image must not cost the others their run.
-                click.echo(f"Error: {src.name}: {str(exc).splitlines()[0]}", err=True)
-                counts["failed"] += 1
-                continue
+            else:
+                pending.append((index, src, dst))
+        if not folder_mode:
+            _sr_one(lr, output, **options)
             counts["written"] += 1
+        else:
+
+            def record_result(result: tuple[str, str | None]) -> None:
+                name, error = result
+                if error is None:
+                    counts["written"] += 1
+                else:
+                    # One bad image must not cost the others their run.
+                    click.echo(f"Error: {name}: {error}", err=True)
+                    counts["failed"] += 1
+
+            from blindsr.eval.executor import run_tasks
+
+            run_tasks(
+                _sr_task,
+                [
+                    (src, dst, f"[{i + 1}/{len(jobs)}] {src.name}", options)
+                    for i, src, dst in pending
+                ],
+                on_done=record_result,
+                workers=workers,
+                threads=threads,
+                ray_address=ray_address,
+                gpus_per_task=1 if device == "cuda" else 0,
+            )
     except KeyboardInterrupt:
         finished = counts["written"] + counts["skipped"]
         # The record now holds these settings, so a plain rerun resumes; --overwrite would
@@ -706,6 +738,16 @@ def sr_cmd(
         )
         if counts["failed"]:
             sys.exit(1)
+
+
+def _sr_task(src: Path, dst: Path, label: str, options: dict) -> tuple[str, str | None]:
+    """One image of a folder run, in whichever process runs it: ``(name, error or None)``."""
+    click.echo(label, err=True)
+    try:
+        _sr_one(src, dst, **options)
+    except (ValueError, OSError) as exc:
+        return src.name, str(exc).splitlines()[0] or exc.__class__.__name__
+    return src.name, None
 
 
 def _sr_one(

@@ -13,19 +13,17 @@ import csv
 import io
 import json
 import math
-import multiprocessing
-import os
 import shutil
 import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 from blindsr.degradations import modcrop
+from blindsr.eval.executor import run_tasks
 from blindsr.eval.methods import parse_method, run_unit
 from blindsr.eval.paper_numbers import PAPER, TABLE3_PROJECT_PAGE
 from blindsr.eval.protocols import Case, prepare_cases
@@ -38,17 +36,6 @@ from blindsr.kernel_io import read_kernel
 __all__ = ["run_benchmark", "write_tables", "Unit"]
 
 Unit = tuple[Case, str, int, int]
-
-
-def _set_threads(threads: int) -> None:
-    import torch
-
-    torch.set_num_threads(threads)
-
-
-def _worker_init(threads: int) -> None:
-    os.environ["OMP_NUM_THREADS"] = str(threads)
-    _set_threads(threads)
 
 
 def _run_local(
@@ -68,79 +55,19 @@ def _execute(
     images_dir: str | None,
     on_done: Callable[[dict], None],
 ) -> None:
-    if ray_address is not None:
-        _execute_ray(
-            units,
-            store,
-            ray_address=ray_address,
-            device=device,
-            images_dir=images_dir,
-            on_done=on_done,
-        )
-        return
-    if workers <= 1:
-        if threads is not None:
-            _set_threads(threads)
-        for case, method, seed, repeat in units:
-            row = run_unit(case, method, seed, repeat, device, images_dir=images_dir)
-            store.append(row)
-            on_done(row)
-        return
-    threads = threads or max(1, (os.cpu_count() or 1) // workers)
-    # Spawned, not forked: a parent that has already run autograd or touched CUDA cannot be
-    # forked safely (torch raises in the child; seen on a CUDA machine).
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_worker_init,
-        initargs=(threads,),
-    ) as pool:
-        futures = [
-            pool.submit(_run_local, asdict(c), m, s, r, device, images_dir) for c, m, s, r in units
-        ]
-        for future in as_completed(futures):
-            row = future.result()
-            store.append(row)
-            on_done(row)
+    def finished(row: dict) -> None:
+        store.append(row)
+        on_done(row)
 
-
-def _execute_ray(
-    units: list[Unit],
-    store: ResultsStore,
-    *,
-    ray_address: str,
-    device: str,
-    images_dir: str | None,
-    on_done: Callable[[dict], None],
-) -> None:
-    try:
-        import ray
-    except ImportError:
-        raise ValueError("--ray needs Ray: pip install 'blindsr[ray]'") from None
-    started_here = not ray.is_initialized()
-    if started_here:
-        options = dict(include_dashboard=False, log_to_driver=False)
-        if ray_address == "auto":
-            try:  # an existing cluster if there is one, else a local instance
-                ray.init(address="auto", **options)
-            except ConnectionError:
-                ray.init(**options)
-        else:
-            ray.init(address=None if ray_address == "local" else ray_address, **options)
-    gpus = 1 if device == "cuda" else 0
-    remote = ray.remote(num_cpus=1, num_gpus=gpus)(_run_local)
-    pending = {remote.remote(asdict(c), m, s, r, device, images_dir): None for c, m, s, r in units}
-    try:
-        while pending:
-            done, _ = ray.wait(list(pending), num_returns=1)
-            for ref in done:
-                pending.pop(ref)
-                row = ray.get(ref)
-                store.append(row)
-                on_done(row)
-    finally:
-        if started_here:
-            ray.shutdown()
+    run_tasks(
+        _run_local,
+        [(asdict(c), m, s, r, device, images_dir) for c, m, s, r in units],
+        on_done=finished,
+        workers=workers,
+        threads=threads,
+        ray_address=ray_address,
+        gpus_per_task=1 if device == "cuda" else 0,
+    )
 
 
 def run_benchmark(

@@ -212,3 +212,31 @@ def test_the_final_line_names_the_preset_that_ran_after_a_fallback(tmp_path, rgb
     assert res.exit_code == 0, res.output
     last = res.stdout.strip().splitlines()[-1]
     assert "preset fast," in last and "given-kernel-fast" not in last
+
+
+def test_folder_with_workers_and_ray_gives_the_files_of_the_serial_run(tmp_path, rgb_image):
+    """The executor the harness uses also runs folders; each image is seeded alike wherever it
+    runs, so with one thread per process the files are identical."""
+    folder = tmp_path / "in"
+    for i in range(6):
+        write_image(folder / f"im{i}.png", rgb_image[i * 8 : i * 8 + 24, :28])
+    common = [*FAST, "--threads", "1", "--preset", "fast"]
+    outputs = {}
+    for name, extra in (("serial", []), ("workers", ["--workers", "2"])):
+        res = run("sr", folder, "-o", tmp_path / name, "--scale", 2, *common, *extra)
+        assert res.exit_code == 0, res.output
+        assert "6 written" in res.stdout
+        outputs[name] = {p.name: p.read_bytes() for p in (tmp_path / name).glob("*.png")}
+    try:
+        import ray  # noqa: F401
+    except ImportError:  # pragma: no cover - the test extra installs it
+        pass
+    else:
+        res = run("sr", folder, "-o", tmp_path / "ray", "--scale", 2, *common, "--ray", "local")
+        assert res.exit_code == 0, res.output
+        outputs["ray"] = {p.name: p.read_bytes() for p in (tmp_path / "ray").glob("*.png")}
+    assert len(outputs["serial"]) == 6
+    for name, files in outputs.items():
+        assert files == outputs["serial"], name
+    res = run("sr", folder / "im0.png", "-o", tmp_path / "x.png", "--scale", 2, "--workers", 2)
+    assert res.exit_code == 1 and "folder" in res.stderr
