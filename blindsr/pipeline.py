@@ -240,6 +240,42 @@ def estimate_or_bicubic(
     return None, Decision("bicubic", "auto", report["reason"], evidence)
 
 
+def _why_not_estimate(
+    image: np.ndarray, scale, n_stages: int, *, blind: bool, noisy: bool, options: dict | None
+) -> tuple[str, str] | None:
+    """Why the kernel estimator cannot or should not run here, as ``(reason, summary)``, or
+    None when it should. A named preset asked to estimate where it cannot is an error."""
+    if blind and image.shape[2] not in (1, 3):
+        return (
+            f"the estimator reads grey or RGB images, this one has {image.shape[2]} channels",
+            "bicubic (not grey or RGB)",
+        )
+    if blind and noisy:
+        return (
+            "noisy input: the cross-scale fit would explain noise as detail, so the estimator "
+            "is not run",
+            "bicubic (noisy input)",
+        )
+    s = _integer_scale(scale)
+    if s is None or n_stages != 1:
+        if not blind:
+            raise ValueError("kernel estimation needs one integer scale stage")
+        return (
+            "the estimator needs one integer scale stage",
+            "bicubic (non-integer or gradual scale)",
+        )
+    from blindsr.kernel_estimation import estimator_config
+    from blindsr.kernel_estimation.cross_scale import min_image_side
+
+    need = min_image_side(s, estimator_config(**(options or {})))
+    if blind and min(image.shape[:2]) < need:
+        return (
+            f"image smaller than the {need} px per side the estimator needs",
+            "bicubic (image too small to estimate)",
+        )
+    return None
+
+
 def plan_run(
     image: np.ndarray,
     scale: float | tuple[float, float],
@@ -324,52 +360,20 @@ def plan_run(
         decisions["kernel"] = Decision(
             described, "user", "given by the caller", {"summary": f"{described} (user)"}
         )
-    elif estimate_wanted and blind and image.shape[2] not in (1, 3):
-        kernels = [None] * n_stages
-        decisions["kernel"] = Decision(
-            "bicubic",
-            "auto",
-            f"the estimator reads grey or RGB images, this one has {image.shape[2]} channels",
-            {"summary": "bicubic (not grey or RGB)"},
-        )
-    elif estimate_wanted and blind and noisy:
-        kernels = [None] * n_stages
-        decisions["kernel"] = Decision(
-            "bicubic",
-            "auto",
-            "noisy input: the cross-scale fit would explain noise as detail, so the estimator "
-            "is not run",
-            {"summary": "bicubic (noisy input)"},
-        )
     elif estimate_wanted:
-        s = _integer_scale(scale)
-        if s is None or n_stages != 1:
-            if not blind:
-                raise ValueError("kernel estimation needs one integer scale stage")
-            kernels = [None] * n_stages
-            decisions["kernel"] = Decision(
-                "bicubic",
-                "auto",
-                "the estimator needs one integer scale stage",
-                {"summary": "bicubic (non-integer or gradual scale)"},
+        why_not = _why_not_estimate(
+            image, scale, n_stages, blind=blind, noisy=noisy, options=estimator
+        )
+        if why_not is None:
+            k, decision = estimate_or_bicubic(
+                image, _integer_scale(scale), seed=seed, options=estimator
             )
+            kernels = [k]
+            decisions["kernel"] = decision
         else:
-            from blindsr.kernel_estimation import estimator_config
-            from blindsr.kernel_estimation.cross_scale import min_image_side
-
-            need = min_image_side(s, estimator_config(**(estimator or {})))
-            if blind and min(image.shape[:2]) < need:
-                kernels = [None] * n_stages
-                decisions["kernel"] = Decision(
-                    "bicubic",
-                    "auto",
-                    f"image smaller than the {need} px per side the estimator needs",
-                    {"summary": "bicubic (image too small to estimate)"},
-                )
-            else:
-                k, decision = estimate_or_bicubic(image, s, seed=seed, options=estimator)
-                kernels = [k]
-                decisions["kernel"] = decision
+            kernels = [None] * n_stages
+            reason, summary = why_not
+            decisions["kernel"] = Decision("bicubic", "auto", reason, {"summary": summary})
     elif asked == "bicubic":
         kernels = [None] * n_stages
         decisions["kernel"] = Decision(
