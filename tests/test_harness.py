@@ -221,9 +221,9 @@ def test_div2krk_layout_is_read_not_regenerated(tmp_path, rgb_image):
     assert "2/2" in table.read_text()
 
 
-def test_rejected_estimate_runs_exactly_zssr_bicubic(hr_dir, tmp_path, monkeypatch):
-    from blindsr.eval.methods import run_unit
-
+@pytest.fixture
+def untrusted_estimator(monkeypatch):
+    """Every kernel estimate comes back flagged as not trustworthy."""
     from blindsr import kernel_estimation
 
     def untrusted(lr, scale, **kwargs):
@@ -232,6 +232,11 @@ def test_rejected_estimate_runs_exactly_zssr_bicubic(hr_dir, tmp_path, monkeypat
         return k, {"trustworthy": False, "reason": "forced by the test"}
 
     monkeypatch.setattr(kernel_estimation, "estimate_kernel", untrusted)
+
+
+def test_rejected_estimate_runs_exactly_zssr_bicubic(hr_dir, tmp_path, untrusted_estimator):
+    from blindsr.eval.methods import run_unit
+
     case = prepare_cases("table2", hr_dir, tmp_path / "c", scale=2, seed=0)[0]
     tiny = "max_iters=3,width=8,crop_size=24,run_test_every=2"
     est = run_unit(case, f"zssr-est:{tiny}", seed=0, repeat=0)
@@ -243,20 +248,12 @@ def test_rejected_estimate_runs_exactly_zssr_bicubic(hr_dir, tmp_path, monkeypat
 
 
 def test_blind_default_with_a_rejected_estimate_runs_exactly_the_fast_bicubic_unit(
-    hr_dir, tmp_path, monkeypatch
+    hr_dir, tmp_path, untrusted_estimator
 ):
     """What lets the docs equate zssr-blind with zssr-bicubic:preset=fast wherever its decision
     record says bicubic kernel, clean, no JPEG."""
     from blindsr.eval.methods import run_unit
 
-    from blindsr import kernel_estimation
-
-    def untrusted(lr, scale, **kwargs):
-        k = np.zeros((13, 13))
-        k[6, 6] = 1.0
-        return k, {"trustworthy": False, "reason": "forced by the test"}
-
-    monkeypatch.setattr(kernel_estimation, "estimate_kernel", untrusted)
     case = prepare_cases("ideal", hr_dir, tmp_path / "c", scale=2, seed=0)[0]
     tiny = "max_iters=3,width=8,crop_size=24"
     blind = run_unit(case, f"zssr-blind:{tiny}", seed=0, repeat=0)
