@@ -184,7 +184,7 @@ def decide_noise(image: np.ndarray, jpeg: Decision, scale) -> Decision:
     ``sqrt(1 - gain^2)``, ``gain`` being how much of a father's noise the bicubic downscale keeps
     (:mod:`blindsr.zssr.son_noise`), never less than the reference's 0.0125."""
     from blindsr.degradations.noise import estimate_noise_level
-    from blindsr.zssr.son_noise import AUTO_FLOOR, operator_noise_gain
+    from blindsr.zssr.son_noise import matched_noise_std, operator_noise_gain
 
     sigma, plane = estimate_noise_level(image)
     threshold = NOISY_ABOVE[plane]
@@ -205,7 +205,7 @@ def decide_noise(image: np.ndarray, jpeg: Decision, scale) -> Decision:
         )
     sy, sx = scale if isinstance(scale, (tuple, list)) else (scale, scale)
     gain = operator_noise_gain(None, (float(sy), float(sx)))
-    son = max(AUTO_FLOOR, sigma * math.sqrt(max(0.0, 1.0 - gain * gain)))
+    son = matched_noise_std(sigma, gain)
     evidence.update(operator_noise_gain=gain, son_noise_std=son)
     return Decision(
         son,

@@ -23,7 +23,7 @@ import numpy as np
 from blindsr.degradations.noise import estimate_noise_std
 from blindsr.zssr.back_projection import degrade_to
 
-__all__ = ["AUTO_FLOOR", "operator_noise_gain", "resolve_son_noise_std"]
+__all__ = ["AUTO_FLOOR", "matched_noise_std", "operator_noise_gain", "resolve_son_noise_std"]
 
 #: The reference's son noise for real images (X2_REAL_CONF), the least ``'auto'`` adds.
 AUTO_FLOOR = 0.0125
@@ -46,6 +46,12 @@ def operator_noise_gain(shifted_kernel: np.ndarray | None, scale: tuple[float, f
     return float(out.std() / probe.std())
 
 
+def matched_noise_std(sigma: float, gain: float) -> float:
+    """Noise to add to a son so it carries an input noise std ``sigma`` after an operator that
+    keeps ``gain`` of it, never less than the reference's ``AUTO_FLOOR``."""
+    return max(AUTO_FLOOR, sigma * math.sqrt(max(0.0, 1.0 - gain * gain)))
+
+
 def resolve_son_noise_std(
     noise_std: float | str,
     image: np.ndarray,
@@ -64,6 +70,6 @@ def resolve_son_noise_std(
         return float(noise_std), {}
     sigma = estimate_noise_std(image)
     gain = operator_noise_gain(shifted_kernel, scale)
-    matched = sigma * math.sqrt(max(0.0, 1.0 - gain * gain))
+    matched = sigma * math.sqrt(max(0.0, 1.0 - gain * gain))  # before the floor, reported
     info = {"input_noise_std": sigma, "operator_noise_gain": gain, "matched_noise_std": matched}
-    return max(AUTO_FLOOR, matched), info
+    return matched_noise_std(sigma, gain), info
