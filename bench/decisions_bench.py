@@ -60,7 +60,8 @@ def plans(args: argparse.Namespace) -> None:
             images=args.images.split(",") if args.images else None,
         )
         if not args.images:
-            cases = cases[args.first : args.first + args.count]
+            first = args.first or 0
+            cases = cases[first : first + args.count]
         for case in cases:
             lr = read_image(case.lr_path)
             plan = plan_run(lr, case.scale, source=case.lr_path, seed=unit_seed(0, 0, case.name))
@@ -77,7 +78,9 @@ def plans(args: argparse.Namespace) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-dir", type=Path, required=True)
-    ap.add_argument("--first", type=int, default=30)
+    ap.add_argument(
+        "--first", type=int, help="skip this many sorted names (default: 30; 0 with --protocol)"
+    )
     ap.add_argument("--count", type=int, default=30)
     ap.add_argument("--protocol", help="print zssr-blind's decisions on a harness protocol")
     ap.add_argument("--scale", type=int, default=2)
@@ -87,7 +90,8 @@ def main() -> None:
         plans(args)
         return
     paths = sorted(args.data_dir.glob("*.png"), key=lambda p: p.stem)
-    paths = paths[args.first : args.first + args.count]
+    first = 30 if args.first is None else args.first
+    paths = paths[first : first + args.count]
     rng = np.random.default_rng(0)
     noise: dict[str, list[float]] = {}
     jpeg_hits: dict[str, int] = {"clean": 0, "q45": 0, "q75": 0, "blur+q75": 0}

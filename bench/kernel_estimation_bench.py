@@ -149,6 +149,7 @@ def run_case(hr, name, protocol, seed, config, pictures: Path | None) -> dict:
         "trustworthy": rep["trustworthy"],
         "fit_gain": rep["confidence"]["relative_gain"],
         "win_rate": rep["confidence"]["win_rate"],
+        "area_ratio": rep["confidence"].get("area_ratio"),
         "iterations": rep["iterations"],
         "mode": rep["mode"],
         "time_s": seconds,
