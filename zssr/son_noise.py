@@ -46,10 +46,10 @@ def operator_noise_gain(shifted_kernel: np.ndarray | None, scale: tuple[float, f
     return float(out.std() / probe.std())
 
 
-def matched_noise_std(sigma: float, gain: float) -> float:
+def matched_noise_std(sigma: float, gain: float, *, floor: float = AUTO_FLOOR) -> float:
     """Noise to add to a son so it carries an input noise std ``sigma`` after an operator that
-    keeps ``gain`` of it, never less than the reference's ``AUTO_FLOOR``."""
-    return max(AUTO_FLOOR, sigma * math.sqrt(max(0.0, 1.0 - gain * gain)))
+    keeps ``gain`` of it, never less than ``floor`` (the reference's ``AUTO_FLOOR``)."""
+    return max(floor, sigma * math.sqrt(max(0.0, 1.0 - gain * gain)))
 
 
 def resolve_son_noise_std(
@@ -70,6 +70,6 @@ def resolve_son_noise_std(
         return float(noise_std), {}
     sigma = estimate_noise_std(image)
     gain = operator_noise_gain(shifted_kernel, scale)
-    matched = sigma * math.sqrt(max(0.0, 1.0 - gain * gain))  # before the floor, reported
+    matched = matched_noise_std(sigma, gain, floor=0.0)  # before the floor, reported
     info = {"input_noise_std": sigma, "operator_noise_gain": gain, "matched_noise_std": matched}
     return matched_noise_std(sigma, gain), info
