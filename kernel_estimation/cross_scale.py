@@ -65,7 +65,7 @@ from blindsr.kernel_estimation.support import (
 from scipy import optimize, sparse
 from scipy.linalg import cho_factor, solve_triangular
 
-__all__ = ["estimate_kernel", "CrossScaleProblem", "prepare_luminance"]
+__all__ = ["estimate_kernel", "finish_estimate", "CrossScaleProblem", "prepare_luminance"]
 
 ProgressFn = Callable[[int, int, dict], None]
 
@@ -381,6 +381,40 @@ def _estimate_stage(
     return kernel, stage
 
 
+def finish_estimate(
+    raw: np.ndarray,
+    scale: int,
+    *,
+    size: int,
+    narrowing: float,
+    composed: bool,
+    allow_negative: bool = False,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The reported kernel from the fitted one: narrowing, then (x4 composed) composition.
+
+    Args:
+        raw: the fitted stage kernel (``size x size``, or the x2 kernel when ``composed``).
+        scale: the SR scale (4 when ``composed``).
+        size: side of the returned kernel.
+        narrowing: exponent ``g`` of ``k**g`` (1 = the fitted kernel as is).
+        composed: ``raw`` is an x2 kernel and the x4 kernel is its composition with itself.
+
+    Returns:
+        ``(kernel, kernel_x2)``; ``kernel_x2`` is None unless ``composed``.
+    """
+    alpha = 2 if composed else scale
+    kernel = np.asarray(raw, dtype=np.float64)
+    if narrowing != 1.0:
+        # Before composing, so a composed x4 kernel stays exactly the composition of the
+        # reported x2 kernel (for Gaussians the same covariance as narrowing afterwards).
+        kernel = narrow_kernel(kernel, narrowing, alpha)
+    if not composed:
+        return kernel, None
+    kernel_x2 = kernel
+    kernel = embed_centred(compose_kernels(kernel_x2, kernel_x2, 2), size)
+    return recentre(kernel, scale, nonnegative=not allow_negative), kernel_x2
+
+
 def estimate_kernel(
     image: np.ndarray,
     scale: int,
@@ -435,16 +469,15 @@ def estimate_kernel(
     lum = prepare_luminance(image, alpha, config)
     rng = np.random.default_rng(seed)
     stage_size = default_kernel_size(2) if composed else size
-    kernel, stage = _estimate_stage(lum, alpha, stage_size, config, rng, progress)
-    if config.narrowing != 1.0:
-        # Before composing, so a composed x4 kernel stays exactly the composition of the
-        # reported x2 kernel (for Gaussians the same covariance as narrowing afterwards).
-        kernel = narrow_kernel(kernel, config.narrowing, alpha)
-    kernel_x2 = None
-    if composed:
-        kernel_x2 = kernel
-        kernel = embed_centred(compose_kernels(kernel_x2, kernel_x2, 2), size)
-        kernel = recentre(kernel, s, nonnegative=not config.allow_negative)
+    raw, stage = _estimate_stage(lum, alpha, stage_size, config, rng, progress)
+    kernel, kernel_x2 = finish_estimate(
+        raw,
+        s,
+        size=size,
+        narrowing=config.narrowing,
+        composed=composed,
+        allow_negative=config.allow_negative,
+    )
     confidence = stage["confidence"]
     report = {
         "method": "michaeli-irani-2013 cross-scale",
@@ -453,6 +486,8 @@ def estimate_kernel(
         "mode": "composed-from-x2" if composed else "direct",
         # Gradual x4 SR (x2 then x4, as KernelGAN + ZSSR) needs the x2 kernel as well.
         "kernel_x2": None if kernel_x2 is None else kernel_x2.tolist(),
+        # Before narrowing (and composition): finish_estimate(kernel_fitted, ...) redoes both.
+        "kernel_fitted": np.asarray(raw).tolist(),
         "luminance": "bt601",
         "seed": int(seed),
         "iterations": int(sum(st["iterations"] for st in stage["starts"])),

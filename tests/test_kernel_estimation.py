@@ -21,7 +21,7 @@ from blindsr.degradations.kernels import (
 )
 from blindsr.eval.kernel_metrics import kernel_error, lr_reproduction_psnr
 from blindsr.kernel_estimation import EstimatorConfig, estimate_kernel
-from blindsr.kernel_estimation.cross_scale import CrossScaleProblem
+from blindsr.kernel_estimation.cross_scale import CrossScaleProblem, finish_estimate
 from blindsr.kernel_estimation.patches import parent_windows, patches_at, select_queries
 from blindsr.kernel_estimation.support import convention_centre, embed_centred, initial_kernel
 from skimage import data
@@ -315,6 +315,13 @@ def test_estimate_with_narrowing_is_the_narrowed_estimate(coffee_hr):
     np.testing.assert_allclose(narrowed, narrow_kernel(est, 1.5, 2), atol=1e-12)
     assert rep_n["trustworthy"] == rep["trustworthy"]  # the self-check judges the raw estimate
     assert rep_n["config"]["narrowing"] == 1.5
+    # The report's fitted kernel re-finished with any exponent is that estimate, exactly.
+    for g, want in ((1.0, est), (1.5, narrowed)):
+        again, k2 = finish_estimate(
+            np.array(rep_n["kernel_fitted"]), 2, size=want.shape[0], narrowing=g, composed=False
+        )
+        np.testing.assert_array_equal(again, want)
+        assert k2 is None
     default, _ = estimate_kernel(lr, 2, config=dataclasses.replace(FAST, **_FEW))
     np.testing.assert_array_equal(default, narrowed)  # 1.5 is the default
 
@@ -328,6 +335,11 @@ def test_x4_composed_and_direct(astronaut_hr):
     assert rep["mode"] == "composed-from-x2" and est.shape == (25, 25)
     k2_est = np.array(rep["kernel_x2"])
     assert k2_est.shape == (13, 13) and abs(k2_est.sum() - 1) < 1e-9
+    again, again_x2 = finish_estimate(
+        np.array(rep["kernel_fitted"]), 4, size=25, narrowing=cfg.narrowing, composed=True
+    )
+    np.testing.assert_array_equal(again, est)
+    np.testing.assert_array_equal(again_x2, k2_est)
     composed = embed_centred(compose_kernels(k2_est, k2_est, 2), 25)
     # Up to the final re-centring, which may move ~1e-4 of mass at the support's edge.
     np.testing.assert_allclose(est, composed, atol=5e-4)
