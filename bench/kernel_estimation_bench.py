@@ -387,6 +387,11 @@ def main() -> None:
     ap.add_argument("--first", type=int, default=0, help="skip this many sorted names first")
     ap.add_argument("--seed", type=int, default=0, help="protocol seed of the kernels")
     ap.add_argument(
+        "--exclude",
+        default="",
+        help="comma-separated names to skip (e.g. the benchmark report lists, to tune without them)",
+    )
+    ap.add_argument(
         "--protocols", default=",".join(DEFAULT_PROTOCOLS), help=f"subset of {PROTOCOLS}"
     )
     ap.add_argument(
@@ -450,6 +455,7 @@ def main() -> None:
         ap.error(f"unknown protocol(s) {sorted(unknown)}; choose from {PROTOCOLS}")
     paths = sorted(args.data_dir.glob("*.png"), key=lambda p: p.name)
     paths = paths[args.first : args.first + args.num_images]
+    paths = [p for p in paths if p.stem not in set(args.exclude.split(","))]
     print(f"# {datetime.date.today()} {machine()}, torch threads {torch.get_num_threads()}")
     print(f"# images: {' '.join(p.stem for p in paths)}")
     print(f"# config overrides: {overrides or 'none'}", flush=True)
