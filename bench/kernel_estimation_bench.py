@@ -108,17 +108,18 @@ def narrowing_rows(k_est, rep, k_true, narrowings) -> dict:
     """Kernel PSNR and area / true area of the fitted kernel re-finished with each exponent."""
     if not narrowings:
         return {}
+    fitted, true_area = np.asarray(rep["kernel_fitted"]), effective_area(k_true)
     psnr, area = {}, {}
     for g in narrowings:
         k, _ = finish_estimate(
-            np.asarray(rep["kernel_fitted"]),
+            fitted,
             rep["scale"],
             size=k_est.shape[0],
             narrowing=g,
             composed=rep["mode"] == "composed-from-x2",
         )
         psnr[str(g)] = kernel_error(k, k_true)["psnr"]
-        area[str(g)] = effective_area(k) / effective_area(k_true)
+        area[str(g)] = effective_area(k) / true_area
     return {"kernel_psnr_by_narrowing": psnr, "area_ratio_by_narrowing": area}
 
 
@@ -455,7 +456,8 @@ def main() -> None:
         ap.error(f"unknown protocol(s) {sorted(unknown)}; choose from {PROTOCOLS}")
     paths = sorted(args.data_dir.glob("*.png"), key=lambda p: p.name)
     paths = paths[args.first : args.first + args.num_images]
-    paths = [p for p in paths if p.stem not in set(args.exclude.split(","))]
+    excluded = set(args.exclude.split(","))
+    paths = [p for p in paths if p.stem not in excluded]
     print(f"# {datetime.date.today()} {machine()}, torch threads {torch.get_num_threads()}")
     print(f"# images: {' '.join(p.stem for p in paths)}")
     print(f"# config overrides: {overrides or 'none'}", flush=True)
