@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -153,6 +154,7 @@ def estimate_kernel(
     *,
     seed: int = 0,
     progress: bool = False,
+    workers: int | None = None,
     **options,
 ) -> tuple[np.ndarray, dict]:
     """Estimate the SR kernel of an LR image (cross-scale recurrence, Michaeli & Irani 2013).
@@ -162,6 +164,8 @@ def estimate_kernel(
         scale: integer SR factor >= 2.
         seed: seeds the patch subsampling (deterministic).
         progress: show a progress bar on stderr.
+        workers: threads for the nearest-neighbour searches (default: the CPUs this process may
+            use); the result is the same for any value.
         **options: any :class:`kernel_estimation.EstimatorConfig` field (``size``, ``x4_mode``...);
             ``None`` values are ignored.
 
@@ -185,7 +189,9 @@ def estimate_kernel(
             bar.update(1)
 
     try:
-        return _estimate(img, scale, config=config, seed=seed, progress=callback)
+        if workers is None:
+            workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+        return _estimate(img, scale, config=config, seed=seed, progress=callback, workers=workers)
     finally:
         if bar is not None:
             bar.close()

@@ -222,11 +222,16 @@ def estimate_or_bicubic(
 
     ``options`` are :class:`~blindsr.kernel_estimation.EstimatorConfig` fields.
     """
+    import torch
+
     from blindsr.kernel_estimation import estimate_kernel, estimator_config
 
     t0 = time.perf_counter()
     config = estimator_config(**(options or {}))
-    kernel, report = estimate_kernel(image, scale, config=config, seed=seed)
+    # The estimate uses the run's thread budget (--threads, or one per harness worker).
+    kernel, report = estimate_kernel(
+        image, scale, config=config, seed=seed, workers=torch.get_num_threads()
+    )
     evidence = {
         "trustworthy": bool(report["trustworthy"]),
         "confidence": report.get("confidence"),

@@ -104,6 +104,7 @@ class CrossScaleProblem:
         size: odd kernel support ``K``.
         config: estimator settings.
         rng: source of the query/example subsets.
+        workers: threads for the nearest-neighbour searches (no effect on the result).
     """
 
     def __init__(
@@ -113,8 +114,11 @@ class CrossScaleProblem:
         size: int,
         config: EstimatorConfig,
         rng: np.random.Generator,
+        *,
+        workers: int = 1,
     ) -> None:
         self.lum = lum
+        self.workers = workers
         self.alpha = alpha
         self.size = size
         self.config = config
@@ -159,7 +163,7 @@ class CrossScaleProblem:
 
     def nearest_distances(self, kernel: np.ndarray) -> np.ndarray:
         """Per-query squared distance to the nearest example patch, per pixel ([0, 1] scale)."""
-        d2, _ = nearest_neighbours(self.examples(kernel), self.queries, 1)
+        d2, _ = nearest_neighbours(self.examples(kernel), self.queries, 1, workers=self.workers)
         return d2[:, 0] / self.patch**2
 
     def fit(self, kernel: np.ndarray) -> float:
@@ -175,7 +179,9 @@ class CrossScaleProblem:
         is all the M-step needs: ``sum_ij w_ij |q_i - R_j k|^2`` expands over coarse pixels.
         """
         p = self.patch
-        d2, idx = nearest_neighbours(self.examples(kernel), self.queries, self.config.num_neighbors)
+        d2, idx = nearest_neighbours(
+            self.examples(kernel), self.queries, self.config.num_neighbors, workers=self.workers
+        )
         nearest = d2[:, 0]
         h2 = self.config.bandwidth * max(float(np.median(nearest)), 1e-12)
         # Subtracting each query's nearest distance only rescales its row (the weights are
@@ -222,7 +228,10 @@ class CrossScaleProblem:
         for start in range(0, active.size, _CHUNK):
             pix = active[start : start + _CHUNK]
             x = parent_windows(self.padded, pix // width, pix % width, self.alpha, self.size)
-            a += x.T @ (x * step.omega[pix, None])
+            # y^T y with y = sqrt(omega) x is the same sum as x^T (omega x); numpy hands a
+            # product of an array with its own transpose to BLAS syrk, half the multiplications.
+            y = x * np.sqrt(step.omega[pix, None])
+            a += y.T @ y
             b += x.T @ step.beta[pix]
         scale = self.data_scale / step.total_weight
         return a * scale, b * scale
@@ -343,6 +352,7 @@ def _estimate_stage(
     config: EstimatorConfig,
     rng: np.random.Generator,
     progress: ProgressFn | None,
+    workers: int,
 ) -> tuple[np.ndarray, dict]:
     """Estimate one kernel at factor ``alpha``: all starts, pick by fit, assess confidence."""
     total = len(config.inits) * config.max_iterations
@@ -354,7 +364,7 @@ def _estimate_stage(
         if progress is not None:
             progress(done, total, {"init": name, **entry})
 
-    problem = CrossScaleProblem(lum, alpha, size, config, rng)
+    problem = CrossScaleProblem(lum, alpha, size, config, rng, workers=workers)
     kernel, distances, starts, best = _run_starts(problem, config, report)
     check = config.resolved_check_patch_size()
     check_config = replace(
@@ -362,7 +372,7 @@ def _estimate_stage(
     )
     if check_config != config:
         # Judge the estimate on the queries and patch size the self-check was calibrated with.
-        problem = CrossScaleProblem(lum, alpha, size, check_config, rng)
+        problem = CrossScaleProblem(lum, alpha, size, check_config, rng, workers=workers)
         distances = problem.nearest_distances(kernel)
     bicubic = embed_centred(bicubic_kernel(alpha), size)
     gain = fit_gain(distances, problem.nearest_distances(bicubic))
@@ -422,6 +432,7 @@ def estimate_kernel(
     config: EstimatorConfig | None = None,
     seed: int = 0,
     progress: ProgressFn | None = None,
+    workers: int = 1,
 ) -> tuple[np.ndarray, dict]:
     """Estimate the SR (downscaling) kernel of an LR image from cross-scale patch recurrence.
 
@@ -439,6 +450,8 @@ def estimate_kernel(
         progress: optional ``progress(iteration, total, info)`` called after every iteration;
             ``total`` is an upper bound (starts x max_iterations), ``info`` holds the start's
             name, relative change, Parzen bandwidth and fit.
+        workers: threads for the nearest-neighbour searches, the estimator's main cost; the
+            result is the same for any value.
 
     Returns:
         ``(kernel, report)``. ``kernel`` is a 2-D float64 ``size x size`` array (odd size,
@@ -460,6 +473,8 @@ def estimate_kernel(
     """
     start_time = time.perf_counter()
     s = _check_scale(scale)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
     config = EstimatorConfig() if config is None else config
     size = default_kernel_size(s) if config.size is None else int(config.size)
     if size < 2 * s - 1:
@@ -469,7 +484,7 @@ def estimate_kernel(
     lum = prepare_luminance(image, alpha, config)
     rng = np.random.default_rng(seed)
     stage_size = default_kernel_size(2) if composed else size
-    raw, stage = _estimate_stage(lum, alpha, stage_size, config, rng, progress)
+    raw, stage = _estimate_stage(lum, alpha, stage_size, config, rng, progress, workers)
     kernel, kernel_x2 = finish_estimate(
         raw,
         s,

@@ -255,6 +255,22 @@ def test_same_seed_same_result_and_seed_matters(coffee_hr):
     assert not np.array_equal(a, c)
 
 
+def test_threaded_neighbour_search_gives_the_same_estimate(coffee_hr):
+    _, lr = _degrade(coffee_hr, anisotropic_gaussian(11, (2.0, 1.0), 0.2), 2)
+    cfg = dataclasses.replace(FAST, max_iterations=3, inits=("delta",), max_queries=500)
+    one, r1 = estimate_kernel(lr, 2, config=cfg, workers=1)
+    two, r2 = estimate_kernel(lr, 2, config=cfg, workers=2)
+    np.testing.assert_array_equal(one, two)
+    assert r1["confidence"] == r2["confidence"]
+
+
+@pytest.mark.parametrize("workers", [0, -1, 1.5, True, "2"])
+def test_bad_workers_is_rejected_with_its_value(workers):
+    with pytest.raises(ValueError, match="workers") as err:
+        estimate_kernel(np.zeros((64, 64)), 2, workers=workers)
+    assert repr(workers) in str(err.value)
+
+
 def test_self_check_judges_on_its_calibrated_queries_whatever_the_fit_used(coffee_hr):
     # The bicubic kernel's fit is measured on the check's own queries (gradient-ranked quarter,
     # 5x5): it must not change when the fit ranks or counts its queries differently.
