@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -23,7 +25,25 @@ def _set_threads(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def _worker_init(threads: int) -> None:
+def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
+    """End this worker soon after ``parent`` exits, whatever killed it.
+
+    A pool's workers outlive a parent killed by a signal (SIGTERM, SIGKILL, a closed terminal):
+    they finish the unit they hold, minutes of work on every core nobody will read. A daemon
+    thread polls the parent (portable, unlike Linux's ``PR_SET_PDEATHSIG``) and ends the
+    process without cleanup, as the signal would have done.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def _worker_init(threads: int, parent: int) -> None:
+    _exit_with_parent(parent)
     os.environ["OMP_NUM_THREADS"] = str(threads)
     _set_threads(threads)
 
@@ -64,7 +84,7 @@ def run_tasks(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_worker_init,
-        initargs=(threads,),
+        initargs=(threads, os.getpid()),
     ) as pool:
         futures = [pool.submit(fn, *task) for task in tasks]
         for future in as_completed(futures):
