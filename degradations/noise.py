@@ -12,7 +12,6 @@ __all__ = [
     "add_gaussian_noise",
     "add_speckle_noise",
     "estimate_noise_level",
-    "estimate_noise_std",
     "quantize_uint8_grid",
 ]
 
@@ -65,28 +64,6 @@ def add_speckle_noise(
             f"speckle distribution must be 'gaussian' or 'uniform', got {distribution!r}"
         )
     return _finish(image + n * image, quantize)
-
-
-def estimate_noise_std(image: np.ndarray) -> float:
-    """Std of additive white noise in an image, on the [0, 1] scale.
-
-    Donoho's robust wavelet estimate (median absolute finest-diagonal coefficient / 0.6745),
-    as ``skimage.restoration.estimate_sigma`` computes it, averaged over channels.
-
-    Args:
-        image: ``H x W`` or ``H x W x C`` float in [0, 1].
-
-    Returns:
-        The estimated std. Fine texture also reaches the finest wavelet band, so a clean
-        natural image reads about 0.002-0.02, not 0; JPEG smooths that band and reads low.
-    """
-    from skimage.restoration import estimate_sigma
-
-    img = np.asarray(image, dtype=np.float64)
-    if img.ndim not in (2, 3) or min(img.shape[:2]) < 2:
-        raise ValueError(f"expected an H x W (x C) image of at least 2 x 2, got shape {img.shape}")
-    channel_axis = -1 if img.ndim == 3 else None
-    return float(estimate_sigma(img, channel_axis=channel_axis, average_sigmas=True))
 
 
 #: Ratio of the finest-band wavelet MAD of white noise after a MATLAB-bicubic x1/2 resize to

@@ -39,16 +39,18 @@ def test_jpeg_quality_validation(rgb_image, q):
         jpeg_compress(rgb_image, q)
 
 
-def test_estimate_noise_std_reads_white_noise_and_not_smooth_content():
-    from blindsr.degradations.noise import estimate_noise_std
+def test_noise_level_reads_white_noise_and_not_smooth_content():
+    from blindsr.degradations.noise import estimate_noise_level
 
     rng = np.random.default_rng(0)
     yy, xx = np.mgrid[0:128, 0:128] / 128.0
     smooth = np.stack([0.2 + 0.6 * xx, 0.3 + 0.4 * yy, 0.5 + 0.2 * xx * yy], axis=-1)
-    assert estimate_noise_std(smooth) < 0.002
+    assert estimate_noise_level(smooth) == (pytest.approx(0.0, abs=0.002), "chroma")
     for sigma in (0.01, 0.05):
         noisy = smooth + rng.normal(0, sigma, smooth.shape)
-        assert abs(estimate_noise_std(noisy) - sigma) < 0.1 * sigma
-    assert abs(estimate_noise_std(noisy[..., 0]) - 0.05) < 0.005  # grey
-    with pytest.raises(ValueError, match="shape"):
-        estimate_noise_std(np.zeros((1, 5)))
+        level, plane = estimate_noise_level(noisy)
+        assert plane == "chroma" and abs(level - sigma) < 0.1 * sigma
+    level, plane = estimate_noise_level(noisy[..., 0])  # grey: judged on the luminance
+    assert plane == "luminance" and abs(level - 0.05) < 0.1 * 0.05
+    with pytest.raises(ValueError, match="16 x 16"):
+        estimate_noise_level(np.zeros((8, 64)))

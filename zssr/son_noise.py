@@ -4,15 +4,16 @@ Why match: ZSSR learns son -> father and is then applied to the input, so sons s
 the input's noise. A son is the downscaled father plus added noise; the downscale already
 keeps part of the father's noise (std ``gain * sigma``, ``gain`` = the operator's l2 norm, 0.40
 for MATLAB bicubic x2), so the added std that gives a son the input's total noise ``sigma`` is
-``sigma * sqrt(1 - gain**2)``. ``sigma`` is estimated from the input with Donoho's wavelet
-estimator. The reference uses a fixed 0.0125 for real images and publishes no value for its
+``sigma * sqrt(1 - gain**2)``. ``sigma`` is the input's white-noise std as the blind pipeline
+measures it (``degradations.noise.estimate_noise_level``: two-scale wavelet estimate, on the
+chroma planes of a colour image). The reference uses a fixed 0.0125 for real images and publishes no value for its
 Table 3 (noise sigma 0.05 there); ``'auto'`` is this project's option, not the reference's.
 
 ``'auto'`` never goes below the reference's 0.0125 (``AUTO_FLOOR``): the estimator measures
-white noise, and degradations that are not white read low (JPEG removes the finest band and
-reads below a clean image). On the tuning images (docs/decisions.md) plain matching
-gained +1.2..+3.6 dB on Gaussian noise but lost 0.04..0.61 dB on JPEG 45, where it asked for
-0.004..0.008; the floor keeps the reference's behaviour there.
+white noise, and degradations that are not white read low (JPEG removes the finest band). On
+the tuning images (docs/decisions.md) plain matching gained +1.2..+3.6 dB on Gaussian noise but
+lost 0.04..0.61 dB on JPEG 45, where it asked for 0.004..0.008; the floor keeps the
+reference's behaviour there.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from blindsr.degradations.noise import estimate_noise_std
+from blindsr.degradations.noise import estimate_noise_level
 from blindsr.zssr.back_projection import degrade_to
 
 __all__ = ["AUTO_FLOOR", "matched_noise_std", "operator_noise_gain", "resolve_son_noise_std"]
@@ -68,8 +69,13 @@ def resolve_son_noise_std(
     """
     if noise_std != "auto":
         return float(noise_std), {}
-    sigma = estimate_noise_std(image)
+    sigma, plane = estimate_noise_level(image)
     gain = operator_noise_gain(shifted_kernel, scale)
     matched = matched_noise_std(sigma, gain, floor=0.0)  # before the floor, reported
-    info = {"input_noise_std": sigma, "operator_noise_gain": gain, "matched_noise_std": matched}
+    info = {
+        "input_noise_std": sigma,
+        "measured_on": plane,
+        "operator_noise_gain": gain,
+        "matched_noise_std": matched,
+    }
     return matched_noise_std(sigma, gain), info
