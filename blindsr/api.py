@@ -164,8 +164,8 @@ def estimate_kernel(
         scale: integer SR factor >= 2.
         seed: seeds the patch subsampling (deterministic).
         progress: show a progress bar on stderr.
-        workers: threads for the nearest-neighbour searches (default: the CPUs this process may
-            use); the result is the same for any value.
+        workers: threads for the nearest-neighbour searches (default: the machine's CPUs);
+            the result is the same for any value.
         **options: any :class:`kernel_estimation.EstimatorConfig` field (``size``, ``x4_mode``...);
             ``None`` values are ignored.
 
@@ -190,7 +190,7 @@ def estimate_kernel(
 
     try:
         if workers is None:
-            workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+            workers = os.cpu_count() or 1
         return _estimate(img, scale, config=config, seed=seed, progress=callback, workers=workers)
     finally:
         if bar is not None:
