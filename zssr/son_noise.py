@@ -6,8 +6,9 @@ keeps part of the father's noise (std ``gain * sigma``, ``gain`` = the operator'
 for MATLAB bicubic x2), so the added std that gives a son the input's total noise ``sigma`` is
 ``sigma * sqrt(1 - gain**2)``. ``sigma`` is the input's white-noise std as the blind pipeline
 measures it (``degradations.noise.estimate_noise_level``: two-scale wavelet estimate, on the
-chroma planes of a colour image). The reference uses a fixed 0.0125 for real images and publishes no value for its
-Table 3 (noise sigma 0.05 there); ``'auto'`` is this project's option, not the reference's.
+chroma planes of a colour image). The reference uses a fixed 0.0125 for real images and
+publishes no value for its Table 3 (noise sigma 0.05 there); ``'auto'`` is this project's
+option, not the reference's.
 
 ``'auto'`` never goes below the reference's 0.0125 (``AUTO_FLOOR``): the estimator measures
 white noise, and degradations that are not white read low (JPEG removes the finest band). On
