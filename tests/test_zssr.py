@@ -116,6 +116,28 @@ def test_bf16_training_runs_and_stays_close_to_fp32(lr_small):
     assert np.all(np.isfinite(b)) and 0 < np.abs(a - b).max() < 0.05
 
 
+@pytest.mark.parametrize("flags", [frozenset({"avx2"}), frozenset({"avx2", "avx512_bf16"})])
+def test_auto_precision_and_layout_follow_the_cpu_units(lr_small, monkeypatch, flags):
+    from blindsr.zssr import precision
+
+    monkeypatch.setattr(precision, "_cpu_flags", lambda: flags)
+    units = torch.backends.mkldnn.is_available() and "avx512_bf16" in flags
+    assert precision.bf16_matrix_units(torch.device("cpu")) == units
+    _, rep = super_resolve(
+        lr_small, 2, seed=0, preset="fast", progress=False, **{**TINY, "max_iters": 2}
+    )
+    want = "bf16" if units else "fp32"
+    assert rep["precision"]["training"] == rep["precision"]["inference"] == want
+    # NHWC pays with bf16 convolutions and costs with fp32 ones (zssr/precision.py).
+    assert rep["precision"]["channels_last"] is units
+    assert precision.resolve_channels_last(True, "fp32") is True
+    assert precision.resolve_channels_last(False, "bf16") is False
+    with pytest.raises(ValueError, match="channels_last"):
+        ZSSRConfig(channels_last="nhwc")
+    with pytest.raises(ValueError, match="channels_last"):
+        ZSSRConfig(channels_last=1)
+
+
 def test_fast_presets_differ_from_their_base_only_in_the_training_budget():
     from blindsr.zssr.config import FAST_TRAINING
 

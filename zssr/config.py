@@ -92,8 +92,9 @@ class ZSSRConfig:
     #: once from a fixed seed (trainer.reconstruction_windows); inputs with at most that many pixels are
     #: still tested whole.
     test_pixels: int | None = None
-    #: Train in NHWC memory format (oneDNN's native layout; measured faster with bf16 on CPU).
-    channels_last: bool = False
+    #: Train in NHWC memory format: True, False, or "auto" = NHWC where training runs in bf16
+    #: (faster there; fp32 NHWC was slower on an AVX2-only CPU: zssr/precision.py).
+    channels_last: bool | str = False
     #: Slope-variance convention of the linear fit: "numpy-2018" (SSR/(N-4), what the paper's
     #: code computed with 2018 numpy) or "modern" (SSR/(N-2), numpy >= 1.16).
     slope_variance: str = "numpy-2018"
@@ -123,6 +124,10 @@ class ZSSRConfig:
                 raise ValueError(
                     f"{name} must be 'fp32', 'bf16' or 'auto', got {getattr(self, name)!r}"
                 )
+        if not (isinstance(self.channels_last, bool) or self.channels_last == "auto"):
+            raise ValueError(
+                f"channels_last must be True, False or 'auto', got {self.channels_last!r}"
+            )
         if self.test_pixels is not None and self.test_pixels < 1:
             raise ValueError(f"test_pixels must be >= 1 or None, got {self.test_pixels}")
         for name in ("max_iters", "width", "depth", "crop_size", "run_test_every", "tile_size"):
@@ -236,16 +241,16 @@ PRESETS: dict[str, ZSSRConfig] = {
 
 #: Training-budget overrides shared by the fast presets (deviations from the reference, each
 #: measured in docs/results.md): a fixed cosine-annealed budget instead of the adaptive rule
-#: (1600 steps vs 900-3000), bf16 arithmetic in NHWC layout, 96-pixel crops (0.56x the pixels
-#: per step), and few reconstruction-error tests (they only feed the rule and the report).
-#: Chosen on BSD100 images outside the benchmark list (97033, 89072, 86016; Table-2 kernels):
-#: at a similar cost 800x128 px and 1800x80 px steps did no better than 1200x96, and quality
-#: grew with the step count. Against the faithful preset, 1600 steps lost 0.16 / 0.04 / 0.01 dB
-#: on those images (1800: 0.07 / 0.02 / 0.00) for ~11 % less time; 1600 was taken to leave
-#: room for the 5x wall-time goal on an idle machine. bf16 training only where the machine has
-#: bf16 matrix units ("auto"; emulated bf16 is slower than fp32). Reconstruction tests cover at
-#: most four 128 x 128 windows: a BSD100-size input (240 x 160) is still tested whole, a
-#: 1020 x 678 one costs 0.1x of a whole-image test. bf16 inference ("auto" again) halves the
+#: (1600 steps vs 900-3000), 96-pixel crops (0.56x the pixels per step), bf16 arithmetic in
+#: NHWC layout where the machine has bf16 matrix units (fp32 in NCHW elsewhere: emulated bf16 is
+#: slower than fp32, and so is fp32 in NHWC), and few reconstruction-error tests (they only feed
+#: the rule and the report). Chosen on BSD100 images outside the benchmark list (97033, 89072,
+#: 86016; Table-2 kernels): at a similar cost 800x128 px and 1800x80 px steps did no better than
+#: 1200x96, and quality grew with the step count. Against the faithful preset, 1600 steps lost
+#: 0.16 / 0.04 / 0.01 dB on those images (1800: 0.07 / 0.02 / 0.00) for ~11 % less time; 1600
+#: was taken to leave room for the 5x wall-time goal on an idle machine. Reconstruction tests
+#: cover at most four 128 x 128 windows: a BSD100-size input (240 x 160) is still tested whole,
+#: a 1020 x 678 one costs 0.1x of a whole-image test. bf16 inference ("auto" again) halves the
 #: inference time at -0.013 / -0.019 dB on BSD100 108005 / 12084 (given-kernel-fast, true
 #: DIV2KRK-style kernels; bench/end_to_end.py --compare-inference-precision).
 FAST_TRAINING: dict = {
@@ -254,7 +259,7 @@ FAST_TRAINING: dict = {
     "min_learning_rate": 1e-5,
     "crop_size": 96,
     "training_precision": "auto",
-    "channels_last": True,
+    "channels_last": "auto",
     "run_test_every": 300,
     "test_pixels": 4 * 128 * 128,
     "inference_precision": "auto",

@@ -4,6 +4,10 @@ bf16 autocast pays only where the hardware has bf16 matrix units: on an x86 CPU 
 AVX512-BF16 or AMX-BF16 oneDNN runs bf16 convolutions at about twice the fp32 rate (measured:
 bench/train_step.py); without them it emulates bf16 through fp32 and is slower than plain fp32.
 CUDA GPUs from Ampere on have bf16 tensor cores.
+
+The memory layout follows the arithmetic: oneDNN's bf16 convolutions run fastest in NHWC, while
+fp32 training in NHWC was 13-17 % slower than NCHW on an AVX2-only AMD EPYC (no bf16 units;
+bench/train_step.py), so ``channels_last='auto'`` means NHWC exactly when training runs in bf16.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from functools import lru_cache
 
 import torch
 
-__all__ = ["bf16_matrix_units", "resolve_precision", "PRECISIONS"]
+__all__ = ["bf16_matrix_units", "resolve_channels_last", "resolve_precision", "PRECISIONS"]
 
 PRECISIONS = ("fp32", "bf16", "auto")
 
@@ -50,3 +54,13 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     if precision == "auto":
         return "bf16" if bf16_matrix_units(device) else "fp32"
     return precision
+
+
+def resolve_channels_last(channels_last: bool | str, training_precision: str) -> bool:
+    """Whether to train in NHWC: ``True``/``False`` as given, ``'auto'`` when
+    ``training_precision`` (already resolved: ``'fp32'`` or ``'bf16'``) is ``'bf16'``."""
+    if channels_last == "auto":
+        return training_precision == "bf16"
+    if isinstance(channels_last, bool):
+        return channels_last
+    raise ValueError(f"channels_last must be True, False or 'auto', got {channels_last!r}")

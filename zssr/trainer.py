@@ -41,7 +41,7 @@ from blindsr.zssr.ensemble import (
 )
 from blindsr.zssr.lr_policy import LearningRatePolicy
 from blindsr.zssr.network import ZSSRNet
-from blindsr.zssr.precision import bf16_matrix_units, resolve_precision
+from blindsr.zssr.precision import bf16_matrix_units, resolve_channels_last, resolve_precision
 from blindsr.zssr.son_noise import resolve_son_noise_std
 from blindsr.zssr.tiling import forward_tiled
 
@@ -111,6 +111,7 @@ class _Stage:
         *,
         noise_std: float = 0.0,
         inference_precision: str = "fp32",
+        channels_last: bool = False,
     ) -> None:
         self.net, self.config, self.scale = net, config, scale
         self.noise_std = noise_std
@@ -119,7 +120,7 @@ class _Stage:
         # float32); GPUs keep float32, where float64 is slow on most of them.
         self.work_dtype = torch.float64 if device.type == "cpu" else torch.float32
         self.low_precision_inference = inference_precision == "bf16"
-        self.layout = torch.channels_last if config.channels_last else torch.contiguous_format
+        self.layout = torch.channels_last if channels_last else torch.contiguous_format
         # On the CPU the son noise comes from the numpy stream (the reference's draws); on a GPU
         # from a generator on the device, so nothing crosses the bus for it.
         self.noise_gen = None
@@ -423,6 +424,7 @@ def run_zssr(
         "inference": resolve_precision(config.inference_precision, dev),
         "bf16_matrix_units": bf16_matrix_units(dev),
     }
+    precision["channels_last"] = resolve_channels_last(config.channels_last, precision["training"])
     torch_gen = torch.Generator().manual_seed(seed)
     channels = image.shape[2]
 
@@ -462,6 +464,7 @@ def run_zssr(
             rng,
             noise_std=noise_std,
             inference_precision=precision["inference"],
+            channels_last=precision["channels_last"],
         )
         max_scale = base_scales[-1]
         bar = None
