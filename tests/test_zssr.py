@@ -128,10 +128,16 @@ def test_auto_precision_and_layout_follow_the_cpu_units(lr_small, monkeypatch, f
     )
     want = "bf16" if units else "fp32"
     assert rep["precision"]["training"] == rep["precision"]["inference"] == want
-    # NHWC pays with bf16 convolutions and costs with fp32 ones (zssr/precision.py).
-    assert rep["precision"]["channels_last"] is units
-    assert precision.resolve_channels_last(True, "fp32") is True
-    assert precision.resolve_channels_last(False, "bf16") is False
+    # NHWC training pays with bf16 convolutions and costs with fp32 ones; an NHWC forward pass
+    # pays on the CPU either way (zssr/precision.py).
+    assert rep["precision"]["channels_last"] == {"training": units, "inference": True}
+    cuda = torch.device("cuda")
+    assert precision.resolve_layouts("auto", "fp32", cuda) == {
+        "training": False,
+        "inference": False,
+    }
+    assert precision.resolve_layouts(True, "fp32", cuda) == {"training": True, "inference": True}
+    assert precision.resolve_layouts(False, "bf16", torch.device("cpu"))["inference"] is False
     with pytest.raises(ValueError, match="channels_last"):
         ZSSRConfig(channels_last="nhwc")
     with pytest.raises(ValueError, match="channels_last"):

@@ -92,8 +92,9 @@ class ZSSRConfig:
     #: once from a fixed seed (trainer.reconstruction_windows); inputs with at most that many pixels are
     #: still tested whole.
     test_pixels: int | None = None
-    #: Train in NHWC memory format: True, False, or "auto" = NHWC where training runs in bf16
-    #: (faster there; fp32 NHWC was slower on an AVX2-only CPU: zssr/precision.py).
+    #: NHWC memory format for training and inference: True, False, or "auto" = the faster layout
+    #: per pass on this machine (NHWC training only in bf16; NHWC inference on the CPU always:
+    #: zssr/precision.py).
     channels_last: bool | str = False
     #: Slope-variance convention of the linear fit: "numpy-2018" (SSR/(N-4), what the paper's
     #: code computed with 2018 numpy) or "modern" (SSR/(N-2), numpy >= 1.16).
@@ -242,9 +243,10 @@ PRESETS: dict[str, ZSSRConfig] = {
 #: Training-budget overrides shared by the fast presets (deviations from the reference, each
 #: measured in docs/results.md): a fixed cosine-annealed budget instead of the adaptive rule
 #: (1600 steps vs 900-3000), 96-pixel crops (0.56x the pixels per step), bf16 arithmetic in
-#: NHWC layout where the machine has bf16 matrix units (fp32 in NCHW elsewhere: emulated bf16 is
-#: slower than fp32, and so is fp32 in NHWC), and few reconstruction-error tests (they only feed
-#: the rule and the report). Chosen on BSD100 images outside the benchmark list (97033, 89072,
+#: NHWC layout where the machine has bf16 matrix units (fp32 training in NCHW elsewhere: emulated
+#: bf16 is slower than fp32, and so is an fp32 NHWC training step; forward-only passes run in
+#: NHWC on the CPU), and few reconstruction-error tests (they only feed the rule and the
+#: report). Chosen on BSD100 images outside the benchmark list (97033, 89072,
 #: 86016; Table-2 kernels): at a similar cost 800x128 px and 1800x80 px steps did no better than
 #: 1200x96, and quality grew with the step count. Against the faithful preset, 1600 steps lost
 #: 0.16 / 0.04 / 0.01 dB on those images (1800: 0.07 / 0.02 / 0.00) for ~11 % less time; 1600

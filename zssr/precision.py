@@ -5,9 +5,12 @@ AVX512-BF16 or AMX-BF16 oneDNN runs bf16 convolutions at about twice the fp32 ra
 bench/train_step.py); without them it emulates bf16 through fp32 and is slower than plain fp32.
 CUDA GPUs from Ampere on have bf16 tensor cores.
 
-The memory layout follows the arithmetic: oneDNN's bf16 convolutions run fastest in NHWC, while
-fp32 training in NHWC was 13-17 % slower than NCHW on an AVX2-only AMD EPYC (no bf16 units;
-bench/train_step.py), so ``channels_last='auto'`` means NHWC exactly when training runs in bf16.
+The memory layout follows the arithmetic and the pass: oneDNN's bf16 convolutions run fastest in
+NHWC; in fp32 on an AVX2-only AMD EPYC (no bf16 units) an NHWC training step was 6-17 % slower
+than NCHW while an NHWC forward pass was 1.40x faster (bench/train_step.py; the 1K photo of
+docs/results.md, "Speed"). So ``channels_last='auto'`` trains in NHWC exactly when training
+runs in bf16, and runs the forward-only passes (inference, reconstruction tests) in NHWC on the
+CPU whatever the arithmetic. On a GPU ``'auto'`` is NHWC for both passes with bf16, else NCHW.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from functools import lru_cache
 
 import torch
 
-__all__ = ["bf16_matrix_units", "resolve_channels_last", "resolve_precision", "PRECISIONS"]
+__all__ = ["bf16_matrix_units", "resolve_layouts", "resolve_precision", "PRECISIONS"]
 
 PRECISIONS = ("fp32", "bf16", "auto")
 
@@ -56,11 +59,18 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     return precision
 
 
-def resolve_channels_last(channels_last: bool | str, training_precision: str) -> bool:
-    """Whether to train in NHWC: ``True``/``False`` as given, ``'auto'`` when
-    ``training_precision`` (already resolved: ``'fp32'`` or ``'bf16'``) is ``'bf16'``."""
-    if channels_last == "auto":
-        return training_precision == "bf16"
+def resolve_layouts(
+    channels_last: bool | str, training_precision: str, device: torch.device
+) -> dict[str, bool]:
+    """Whether each pass runs in NHWC: ``{"training": bool, "inference": bool}``.
+
+    ``True``/``False`` apply to both passes; ``'auto'`` is NHWC for training when
+    ``training_precision`` (already resolved: ``'fp32'`` or ``'bf16'``) is ``'bf16'``, and for
+    inference in that case or on the CPU.
+    """
     if isinstance(channels_last, bool):
-        return channels_last
-    raise ValueError(f"channels_last must be True, False or 'auto', got {channels_last!r}")
+        return {"training": channels_last, "inference": channels_last}
+    if channels_last != "auto":
+        raise ValueError(f"channels_last must be True, False or 'auto', got {channels_last!r}")
+    training = training_precision == "bf16"
+    return {"training": training, "inference": training or device.type == "cpu"}

@@ -41,7 +41,7 @@ from blindsr.zssr.ensemble import (
 )
 from blindsr.zssr.lr_policy import LearningRatePolicy
 from blindsr.zssr.network import ZSSRNet
-from blindsr.zssr.precision import bf16_matrix_units, resolve_channels_last, resolve_precision
+from blindsr.zssr.precision import bf16_matrix_units, resolve_layouts, resolve_precision
 from blindsr.zssr.son_noise import resolve_son_noise_std
 from blindsr.zssr.tiling import forward_tiled
 
@@ -111,7 +111,7 @@ class _Stage:
         *,
         noise_std: float = 0.0,
         inference_precision: str = "fp32",
-        channels_last: bool = False,
+        channels_last: dict[str, bool] | None = None,
     ) -> None:
         self.net, self.config, self.scale = net, config, scale
         self.noise_std = noise_std
@@ -120,7 +120,11 @@ class _Stage:
         # float32); GPUs keep float32, where float64 is slow on most of them.
         self.work_dtype = torch.float64 if device.type == "cpu" else torch.float32
         self.low_precision_inference = inference_precision == "bf16"
-        self.layout = torch.channels_last if channels_last else torch.contiguous_format
+        nhwc = channels_last or {"training": False, "inference": False}
+        self.layout, self.inference_layout = (
+            torch.channels_last if nhwc[p] else torch.contiguous_format
+            for p in ("training", "inference")
+        )
         # On the CPU the son noise comes from the numpy stream (the reference's draws); on a GPU
         # from a generator on the device, so nothing crosses the bus for it.
         self.noise_gen = None
@@ -174,7 +178,8 @@ class _Stage:
         with self._precision():
             y = forward_tiled(
                 self.net,
-                upsampled.contiguous(memory_format=self.layout),
+                # The input's layout picks the convolutions' layout (the weights keep theirs).
+                upsampled.contiguous(memory_format=self.inference_layout),
                 tile=self.config.tile_size,
                 radius=self.net.receptive_radius,
             )
@@ -424,7 +429,7 @@ def run_zssr(
         "inference": resolve_precision(config.inference_precision, dev),
         "bf16_matrix_units": bf16_matrix_units(dev),
     }
-    precision["channels_last"] = resolve_channels_last(config.channels_last, precision["training"])
+    precision["channels_last"] = resolve_layouts(config.channels_last, precision["training"], dev)
     torch_gen = torch.Generator().manual_seed(seed)
     channels = image.shape[2]
 
