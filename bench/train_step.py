@@ -21,6 +21,9 @@ so the printed ratios compare like with like:
 * ``sgemm`` / ``bf16 gemm``: a 2048^3 matrix product, the practical compute ceiling of the
   machine for the same thread count (the roofline's flat part); the roofline lines give each
   loop's fraction of the ceiling of its arithmetic.
+* ``--layouts`` (CPU): NCHW vs NHWC per pass in the arithmetic ``auto`` picks: the fast
+  trainer's step, and a forward pass of a 540 x 540 tile (inference), each layout twice,
+  interleaved (``channels_last='auto'`` resolves per pass from these: zssr/precision.py).
 * ``--ops``: the operators the trainer runs (sons of a 128 px crop, x2 upsampling and kernel
   downscaling of a 1020 x 678 image) in torch, as the trainer runs them, against the numpy
   versions the tests keep as oracles (numpy's BLAS limited to one thread).
@@ -33,7 +36,7 @@ On the CPU every rate is measured in process CPU seconds (``time.process_time``)
 the machine; on CUDA it is wall time after synchronisation.
 
     python bench/train_step.py --steps 40 --threads 1 [--device cpu] [--compile] [--large]
-        [--ops]
+        [--layouts] [--ops]
 """
 
 from __future__ import annotations
@@ -177,6 +180,40 @@ def large_input_rows(steps: int, path: str | None) -> list[str]:
     return lines
 
 
+def layout_rows(steps: int, device: torch.device) -> list[str]:
+    """NCHW vs NHWC for the fast trainer's step and for an inference forward pass, in the
+    precision ``'auto'`` resolves to on ``device``; two interleaved repeats each."""
+    precision = resolve_precision("auto", device)
+    lr = imresize(data.astronaut()[::2, ::2].astype(np.float32) / 255, 0.5).clip(0, 1)
+    net = ZSSRNet(3, generator=torch.Generator().manual_seed(0)).to(device).eval()
+    tile = torch.rand(1, 3, 540, 540, generator=torch.Generator().manual_seed(1)).to(device)
+
+    def forward_seconds(nhwc: bool) -> float:
+        x = tile.contiguous(memory_format=torch.channels_last if nhwc else torch.contiguous_format)
+        with (
+            torch.inference_mode(),
+            torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16"),
+        ):
+            net(x)
+            _sync(device)
+            t0 = _clock(device)
+            for _ in range(3):
+                net(x)
+            _sync(device)
+        return (_clock(device) - t0) / 3
+
+    lines = []
+    for repeat in range(2):
+        for nhwc in (False, True):
+            name = "NHWC" if nhwc else "NCHW"
+            step = trainer_step_on(lr, steps, "fast", channels_last=nhwc)
+            lines.append(
+                f"layout {name} ({precision}), repeat {repeat + 1}: fast trainer "
+                f"{1000 * step:6.1f} ms/step, forward 540x540 {forward_seconds(nhwc):6.3f} s"
+            )
+    return lines
+
+
 def ops_rows(reps: int) -> list[str]:
     """The trainer's operators in torch (float64 on the CPU, as the trainer runs them) against
     the numpy oracles, process CPU time per call."""
@@ -255,6 +292,7 @@ def main() -> None:
     ap.add_argument("--compile", action="store_true", help="also time torch.compile (slow)")
     ap.add_argument("--large", action="store_true", help="fast preset on a 1K-wide input too")
     ap.add_argument("--image", help="the large input for --large (default: astronaut crop)")
+    ap.add_argument("--layouts", action="store_true", help="NCHW vs NHWC per pass")
     ap.add_argument("--ops", action="store_true", help="torch vs numpy operator timings")
     ap.add_argument("--no-plain", action="store_true", help="skip the plain-loop variants")
     args = ap.parse_args()
@@ -282,7 +320,9 @@ def main() -> None:
         rows.append(("plain fp32 channels_last", rate, ""))
         rate, _ = plain_loop(args.steps, device, fused_adam=True)
         rows.append(("plain fp32 fused Adam", rate, "one kernel for the 8 weight tensors"))
-    bf16_rate, _ = plain_loop(args.steps, device, bf16=True, channels_last=True)
+    # Emulated bf16 takes seconds per step: a few steps show it.
+    bf16_steps = args.steps if units else min(args.steps, 3)
+    bf16_rate, _ = plain_loop(bf16_steps, device, bf16=True, channels_last=True)
     rows.append(
         (
             "plain bf16 channels_last",
@@ -329,6 +369,9 @@ def main() -> None:
     )
     if args.large:
         for line in large_input_rows(args.steps, args.image):
+            print(line)
+    if args.layouts:
+        for line in layout_rows(2 * args.steps, device):
             print(line)
     if args.ops:
         for line in ops_rows(args.steps):
