@@ -241,20 +241,20 @@ PRESETS: dict[str, ZSSRConfig] = {
 }
 
 #: Training-budget overrides shared by the fast presets (deviations from the reference, each
-#: measured in docs/results.md): a fixed cosine-annealed budget instead of the adaptive rule
-#: (1600 steps vs 900-3000), 96-pixel crops (0.56x the pixels per step), bf16 arithmetic in
-#: NHWC layout where the machine has bf16 matrix units (fp32 training in NCHW elsewhere: emulated
-#: bf16 is slower than fp32, and so is an fp32 NHWC training step; forward-only passes run in
-#: NHWC on the CPU), and few reconstruction-error tests (they only feed the rule and the
-#: report). Chosen on BSD100 images outside the benchmark list (97033, 89072,
-#: 86016; Table-2 kernels): at a similar cost 800x128 px and 1800x80 px steps did no better than
-#: 1200x96, and quality grew with the step count. Against the faithful preset, 1600 steps lost
-#: 0.16 / 0.04 / 0.01 dB on those images (1800: 0.07 / 0.02 / 0.00) for ~11 % less time; 1600
-#: was taken to leave room for the 5x wall-time goal on an idle machine. Reconstruction tests
-#: cover at most four 128 x 128 windows: a BSD100-size input (240 x 160) is still tested whole,
-#: a 1020 x 678 one costs 0.1x of a whole-image test. bf16 inference ("auto" again) halves the
-#: inference time at -0.013 / -0.019 dB on BSD100 108005 / 12084 (given-kernel-fast, true
-#: DIV2KRK-style kernels; bench/end_to_end.py --compare-inference-precision).
+#: measured in docs/results.md): a fixed cosine-annealed budget instead of the adaptive rule (1600
+#: steps vs 900-3000), 96-pixel crops (0.56x the pixels per step), bf16 arithmetic in NHWC layout
+#: where the machine has bf16 matrix units (fp32 training in NCHW elsewhere: emulated bf16 is slower
+#: than fp32, and so is an fp32 NHWC training step; forward-only passes run in NHWC on the CPU), and
+#: few reconstruction-error tests (they only feed the rule and the report). Chosen on BSD100 images
+#: outside the benchmark list (97033, 89072, 86016; Table-2 kernels): at a similar cost 800x128 px
+#: and 1800x80 px steps did no better than 1200x96, and quality grew with the step count. Against
+#: the faithful preset, 1600 steps lost 0.16 / 0.04 / 0.01 dB on those images (1800: 0.07 / 0.02 /
+#: 0.00) for ~11 % less time; 1600 was taken to leave room for the 5x wall-time goal on an idle
+#: machine. Reconstruction tests cover at most four 128 x 128 windows: a BSD100-size input (240 x
+#: 160) is still tested whole, a 1020 x 678 one costs 0.1x of a whole-image test. bf16 inference
+#: ("auto" again) halves the inference time at -0.013 / -0.019 dB on BSD100 108005 / 12084
+#: (given-kernel-fast, true DIV2KRK-style kernels; bench/end_to_end.py
+#: --compare-inference-precision).
 FAST_TRAINING: dict = {
     "learning_rate_schedule": "cosine",
     "max_iters": 1600,

@@ -120,7 +120,7 @@ class _Stage:
         # float32); GPUs keep float32, where float64 is slow on most of them.
         self.work_dtype = torch.float64 if device.type == "cpu" else torch.float32
         self.low_precision_inference = inference_precision == "bf16"
-        nhwc = channels_last or {"training": False, "inference": False}
+        nhwc = channels_last or resolve_layouts(config.channels_last, "fp32", device)
         self.layout, self.inference_layout = (
             torch.channels_last if nhwc[p] else torch.contiguous_format
             for p in ("training", "inference")
