@@ -107,6 +107,23 @@ def test_cosine_schedule_runs_its_budget_and_anneals(lr_small):
     assert rep["stages"][0]["iterations"] == 7 and rep["stages"][0]["lr_drop_iterations"] == []
 
 
+def test_warmup_ramps_the_scheduled_rate_linearly():
+    from blindsr.zssr.lr_policy import LearningRatePolicy
+    from blindsr.zssr.trainer import _scheduled_rate
+
+    cfg = ZSSRConfig(learning_rate_schedule="cosine", max_iters=11, min_learning_rate=1e-5)
+    warm = cfg.with_overrides(learning_rate_warmup=4)
+    for i in range(11):
+        ramp = min(1.0, (i + 1) / 4)
+        assert _scheduled_rate(warm, i, None) == pytest.approx(ramp * _scheduled_rate(cfg, i, None))
+    policy = LearningRatePolicy(learning_rate=1e-3)
+    ref = ZSSRConfig(learning_rate_warmup=10)
+    assert _scheduled_rate(ref, 0, policy) == pytest.approx(1e-4)
+    assert _scheduled_rate(ref, 9, policy) == pytest.approx(1e-3)
+    with pytest.raises(ValueError, match="learning_rate_warmup"):
+        ZSSRConfig(learning_rate_warmup=-1)
+
+
 def test_bf16_training_runs_and_stays_close_to_fp32(lr_small):
     a, _ = super_resolve(lr_small, 2, seed=0, preset="ideal", progress=False, **TINY)
     b, rep = super_resolve(

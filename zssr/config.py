@@ -79,6 +79,9 @@ class ZSSRConfig:
     #: the rate annealed from ``learning_rate`` to ``min_learning_rate`` on a half cosine; a
     #: deviation used by the fast presets, measured in docs/results.md.
     learning_rate_schedule: str = "reference"
+    #: Deviation: ramp the rate linearly from ``learning_rate / learning_rate_warmup`` up to the
+    #: schedule's rate over the first ``learning_rate_warmup`` steps (0 = off, the reference).
+    learning_rate_warmup: int = 0
     #: Arithmetic of the training steps: "fp32" (reference), "bf16" (autocast forward and
     #: backward, fp32 weights and Adam state; about 2x faster on CPUs with AVX512-BF16 and on
     #: GPUs) or "auto" (bf16 where the device has bf16 matrix units, else fp32:
@@ -129,6 +132,8 @@ class ZSSRConfig:
             raise ValueError(
                 f"channels_last must be True, False or 'auto', got {self.channels_last!r}"
             )
+        if self.learning_rate_warmup < 0:
+            raise ValueError(f"learning_rate_warmup must be >= 0, got {self.learning_rate_warmup}")
         if self.test_pixels is not None and self.test_pixels < 1:
             raise ValueError(f"test_pixels must be >= 1 or None, got {self.test_pixels}")
         for name in ("max_iters", "width", "depth", "crop_size", "run_test_every", "tile_size"):

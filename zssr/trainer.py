@@ -343,12 +343,18 @@ def _generator_from(rng: np.random.Generator) -> torch.Generator:
 
 
 def _scheduled_rate(config: ZSSRConfig, iteration: int, policy: LearningRatePolicy) -> float:
-    """The step's learning rate: the adaptive rule's, or the half-cosine fixed budget."""
+    """The step's learning rate: the adaptive rule's, or the half-cosine fixed budget; times
+    the warm-up ramp during the first ``learning_rate_warmup`` steps."""
+    warmup = (
+        min(1.0, (iteration + 1) / config.learning_rate_warmup)
+        if config.learning_rate_warmup
+        else 1.0
+    )
     if config.learning_rate_schedule == "reference":
-        return policy.learning_rate
+        return warmup * policy.learning_rate
     progress = iteration / max(config.max_iters - 1, 1)
     low, high = config.min_learning_rate, config.learning_rate
-    return low + 0.5 * (high - low) * (1.0 + math.cos(math.pi * progress))
+    return warmup * (low + 0.5 * (high - low) * (1.0 + math.cos(math.pi * progress)))
 
 
 #: Rows per chunk of the ensemble median: its sort holds 8 values and 8 int64 indices per
