@@ -310,9 +310,6 @@ def main() -> None:
     units = bf16_matrix_units(device)
     fast_precision = resolve_precision(preset_config("fast").training_precision, device)
     rows: list[tuple[str, float, str]] = []
-    # Untimed: the first loop of a process runs slower (measured 356 vs 326-338 ms per step on an
-    # AVX2 EPYC), which would bias the baseline every ratio divides by.
-    plain_loop(max(3, args.steps // 3), device)
     base, _ = plain_loop(args.steps, device)
     rows.append(("plain fp32 (baseline)", base, ""))
     if not args.no_plain:
