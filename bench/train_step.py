@@ -303,11 +303,10 @@ def main() -> None:
         f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {device}, "
         f"{args.steps} timed steps of a {CROP}x{CROP} crop, {STEP_FLOP / 1e9:.1f} GFLOP per step"
     )
-    print(
-        f"# bf16 matrix units: {bf16_matrix_units(device)}; 'auto' precision picks "
-        f"{resolve_precision('auto', device)}"
-    )
     units = bf16_matrix_units(device)
+    print(
+        f"# bf16 matrix units: {units}; 'auto' precision picks {resolve_precision('auto', device)}"
+    )
     fast_precision = resolve_precision(preset_config("fast").training_precision, device)
     rows: list[tuple[str, float, str]] = []
     base, _ = plain_loop(args.steps, device)
