@@ -3,13 +3,14 @@
 Reproduces: docs/results.md, "Known limits" (collapsed fast runs) and the warm-up row.
 
 Reads a finished ``blindsr bench`` unit (``RUN/images/IMAGE/LR.png`` and ``true_kernel.npy``,
-the unit's seed) and trains ``given-kernel-fast`` for the first ``--steps`` steps at the rates
-of the full 1600-step cosine schedule, testing for a dead net every 10 steps (the guard of
+the unit's seed) and trains ``--method`` (harness notation, default ZSSR[true] at the fast
+budget) for the first ``--steps`` steps at the rates of the full 1600-step cosine schedule, testing for a dead net every 10 steps (the guard of
 ``revive_dead_net``, zssr/trainer.py). Prints the step at which the guard first found the net
 dead (none: alive) and the reconstruction error every 50 steps; a net that does nothing keeps
 the error of bicubic + nothing.
 
-    python bench/dead_net_timing.py runs/t2 101087 --steps 300 [--set learning_rate_warmup=100]
+    python bench/dead_net_timing.py runs/t2 101087 --steps 300 \
+        [--method "zssr-true:preset=given-kernel-fast,learning_rate_warmup=100"]
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from blindsr.eval.methods import unit_seed
+from blindsr.eval.methods import parse_method, unit_seed
 from blindsr.zssr import trainer
 
 import blindsr
@@ -34,16 +35,15 @@ def main() -> None:
     ap.add_argument("image")
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--budget", type=int, default=1600, help="the schedule's full length")
-    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    ap.add_argument("--method", default="zssr-true:preset=given-kernel-fast")
     args = ap.parse_args()
+    spec = parse_method(args.method)
+    if spec.base != "zssr-true":
+        ap.error(
+            f"--method must be a zssr-true method (the unit's true kernel), got {args.method!r}"
+        )
+    overrides = spec.zssr_overrides()
     torch.set_num_threads(1)
-    overrides = {}
-    for item in args.set:
-        key, value = item.split("=", 1)
-        try:
-            overrides[key] = json.loads(value)
-        except json.JSONDecodeError:
-            overrides[key] = value  # a bare string such as auto or fp32
 
     full_rate = trainer._scheduled_rate
 
@@ -58,7 +58,7 @@ def main() -> None:
         lr,
         2,
         kernel=kernel,
-        preset="given-kernel-fast",
+        preset=spec.preset,
         seed=unit_seed(0, 0, args.image),
         progress=False,
         **{"max_iters": args.steps, "run_test_every": 10, "revive_dead_net": True, **overrides},
@@ -68,7 +68,7 @@ def main() -> None:
         json.dumps(
             {
                 "image": args.image,
-                "overrides": overrides,
+                "method": args.method,
                 "dead_at": stage["revivals"][:1] or None,
                 "error_every_50": [
                     round(e, 6) for i, e in stage["reconstruction_error"] if i % 50 == 0
