@@ -177,6 +177,8 @@ def run_unit(
             lr_drops=[st["lr_drop_iterations"] for st in report["stages"]],
             # Iterations where the dead-net guard restored a stage (empty when it is off).
             revivals=[st["revivals"] for st in report["stages"]],
+            # Whether each stage's net ended dead (a collapsed run: bicubic + back-projection).
+            dead_at_end=[st["dead_at_end"] for st in report["stages"]],
             settings=report["settings"],
             device=report["device"],
             versions=report["versions"],

@@ -61,6 +61,8 @@ def test_serial_run_writes_tables_with_paper_numbers(hr_dir, tmp_path):
     assert "bicubic" in text and "33.66" in text and "3/3" in text
     rows = ResultsStore(tmp_path / "results.jsonl").rows
     assert len(rows) == 6 and all(np.isfinite(r["psnr"]) for r in rows)
+    # ZSSR rows say whether the net ended dead (a collapsed run).
+    assert [r["dead_at_end"] for r in rows if r["method"] == TINY] == [[False]] * 3
     assert (tmp_path / "per_image.csv").read_text().count("\n") == 7
     # re-running does nothing new
     run_benchmark("ideal", hr_dir, tmp_path, methods=["bicubic", TINY], scale=2, log=quiet)

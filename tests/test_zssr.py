@@ -1,4 +1,5 @@
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -556,15 +557,34 @@ def test_a_dead_net_is_revived_only_when_asked(lr_small, monkeypatch, revive):
         return original(self, image, **kwargs)
 
     monkeypatch.setattr(zssr.trainer._Stage, "reconstruction_test", kill_once)
-    sr, rep = super_resolve(
-        lr_small, 2, progress=False, **{**TINY, "max_iters": 6}, revive_dead_net=revive
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sr, rep = super_resolve(
+            lr_small, 2, progress=False, **{**TINY, "max_iters": 6}, revive_dead_net=revive
+        )
     stage = rep["stages"][0]
+    collapsed = [w for w in caught if "training collapsed" in str(w.message)]
     if revive:
         assert stage["revivals"] == [0]  # found at that test, rate divided by 10
         assert 0 in stage["lr_drop_iterations"]
+        assert stage["dead_at_end"] is False and not collapsed
     else:
+        # Without the guard the net stays dead, and the report and a warning say so.
         assert stage["revivals"] == []
+        assert stage["dead_at_end"] is True and len(collapsed) == 1
+
+
+def test_the_end_of_stage_dead_check_draws_no_random_numbers(lr_small, monkeypatch):
+    """Noisy sons draw from the run's generator; the final check must not, or asking would
+    shift every later stage of a gradual run."""
+    from blindsr import zssr
+
+    cfg = {**TINY, "max_iters": 3, "noise_std": 0.05}
+    a, rep = super_resolve(lr_small, 2, None, "ideal-gradual", progress=False, seed=3, **cfg)
+    assert [st["dead_at_end"] for st in rep["stages"]] == [False] * len(rep["stages"])
+    monkeypatch.setattr(zssr.trainer._Stage, "is_dead", lambda self, image: False)
+    b, _ = super_resolve(lr_small, 2, None, "ideal-gradual", progress=False, seed=3, **cfg)
+    np.testing.assert_array_equal(a, b)
 
 
 def test_a_net_dead_since_the_stage_start_is_reinitialised(lr_small, monkeypatch):
@@ -656,7 +676,9 @@ def test_revival_divides_the_cosine_schedule_rate(lr_small, monkeypatch):
         super_resolve(lr_small, 2, preset="ideal", progress=False, **cfg, revive_dead_net=revive)
         return rates
 
-    plain, revived = run(False), run(True)
+    with pytest.warns(UserWarning, match="training collapsed"):
+        plain = run(False)  # the killed net stays dead
+    revived = run(True)
     # The test after step 0 finds the net dead; steps 1.. run at a tenth of the schedule.
     np.testing.assert_allclose(revived[:1], plain[:1])
     np.testing.assert_allclose(revived[1:], [r / 10 for r in plain[1:]])

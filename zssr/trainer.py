@@ -21,6 +21,7 @@ import math
 import platform
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import asdict
@@ -205,7 +206,7 @@ class _Stage:
         few units alive there. The healthy layers measured keep 4.6-72 % of their units live,
         freshly initialised ones 30-56 %.
         """
-        errors, no_ops, fractions = [], [], []
+        errors, evidence = [], []
         with torch.inference_mode():
             for rows, cols in reconstruction_windows(image.shape[:2], self.config.test_pixels):
                 window = image[rows, cols]
@@ -214,13 +215,32 @@ class _Stage:
                 # numpy's float32 mean on the host: the reference's summation order.
                 errors.append(float(np.mean((window - _to_numpy(prediction)) ** 2)))
                 if check_dead:
-                    no_ops.append(torch.equal(prediction, x.clamp(0.0, 1.0)))
-                    fractions.append(self.net.live_fractions(x, margin=self.net.receptive_radius))
+                    evidence.append(self._dead_evidence(x, prediction))
         error = errors[0] if len(errors) == 1 else float(np.mean(errors))
-        if not check_dead:
-            return error, None
-        live = np.mean(fractions, axis=0)
-        return error, all(no_ops) or float(live.min()) < DEAD_LIVE_FRACTION
+        return error, (_is_dead(evidence) if check_dead else None)
+
+    def is_dead(self, image: np.ndarray) -> bool:
+        """The dead-net verdict of ``reconstruction_test`` on the test windows' sons without
+        noise or JPEG: it draws no random numbers, so asking changes no later result."""
+        evidence = []
+        with torch.inference_mode():
+            for rows, cols in reconstruction_windows(image.shape[:2], self.config.test_pixels):
+                window = image[rows, cols]
+                son = self.degrade(_to_tensor(window, self.device)).clamp(0.0, 1.0)
+                x = self.upsample(son, window.shape[:2])
+                evidence.append(self._dead_evidence(x, self.predict(x)))
+        return _is_dead(evidence)
+
+    def _dead_evidence(self, x: torch.Tensor, prediction: torch.Tensor) -> tuple[bool, list]:
+        no_op = torch.equal(prediction, x.clamp(0.0, 1.0))
+        return no_op, self.net.live_fractions(x, margin=self.net.receptive_radius)
+
+
+def _is_dead(evidence: list[tuple[bool, list]]) -> bool:
+    """Dead: no window's prediction changes its input, or some hidden layer's mean live fraction
+    over the windows is below ``DEAD_LIVE_FRACTION``."""
+    live = np.mean([fractions for _, fractions in evidence], axis=0)
+    return all(no_op for no_op, _ in evidence) or float(live.min()) < DEAD_LIVE_FRACTION
 
 
 def _crop_size(config: ZSSRConfig, image: np.ndarray) -> tuple[int, int]:
@@ -326,8 +346,12 @@ def _train_stage(
             and policy.learning_rate < config.min_learning_rate
         ):
             break
+    stage.net.eval()
     return {
         "iterations": iteration + 1,
+        # Whether the trained net is dead (output ~ bicubic + back-projection), whatever
+        # ``revive_dead_net`` says: a collapse is then visible in every report.
+        "dead_at_end": stage.is_dead(image),
         "test_seconds": test_wall,
         "test_cpu_seconds": test_cpu,
         "lr_drop_iterations": policy.changes,
@@ -520,6 +544,14 @@ def run_zssr(
                 **noise_info,
                 **info,
             }
+        )
+    dead = [i + 1 for i, st in enumerate(stages_report) if st["dead_at_end"]]
+    if dead:
+        warnings.warn(
+            f"training collapsed (stage {', '.join(map(str, dead))}): a hidden layer stopped "
+            "firing, so the output is little more than bicubic + back-projection; rerun with "
+            "another seed or with revive_dead_net=true",
+            stacklevel=2,
         )
     report = {
         "settings": {
