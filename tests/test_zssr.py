@@ -188,6 +188,17 @@ def test_only_the_gradual_preset_revives_a_dead_net_by_default():
         assert not preset_config(name).revive_dead_net, name
 
 
+def test_only_the_fast_presets_warm_up_the_rate():
+    from blindsr.pipeline import BLIND_PRESETS
+
+    for name in ("ideal", "ideal-gradual", "given-kernel", "real"):
+        assert preset_config(name).learning_rate_warmup == 0, name
+    for name in (*BLIND_PRESETS["auto"].values(),):
+        assert preset_config(name).learning_rate_warmup == 100, name
+    for name in (*BLIND_PRESETS["auto-faithful"].values(),):
+        assert preset_config(name).learning_rate_warmup == 0, name
+
+
 def test_reconstruction_windows_bound_the_tested_pixels():
     from blindsr.zssr.trainer import reconstruction_windows
 

@@ -259,7 +259,10 @@ PRESETS: dict[str, ZSSRConfig] = {
 #: 160) is still tested whole, a 1020 x 678 one costs 0.1x of a whole-image test. bf16 inference
 #: ("auto" again) halves the inference time at -0.013 / -0.019 dB on BSD100 108005 / 12084
 #: (given-kernel-fast, true DIV2KRK-style kernels; bench/end_to_end.py
-#: --compare-inference-precision).
+#: --compare-inference-precision). A 100-step rate warm-up: at rate 1e-3 from the first step about
+#: one fast run in ten lost a hidden layer for good (the net has no biases) and returned little
+#: more than bicubic + back-projection; the ramp costs nothing measurable on healthy runs
+#: (docs/decisions.md, "A rate warm-up").
 FAST_TRAINING: dict = {
     "learning_rate_schedule": "cosine",
     "max_iters": 1600,
@@ -270,6 +273,7 @@ FAST_TRAINING: dict = {
     "run_test_every": 300,
     "test_pixels": 4 * 128 * 128,
     "inference_precision": "auto",
+    "learning_rate_warmup": 100,
 }
 PRESETS["fast"] = replace(PRESETS["ideal"], name="fast", **FAST_TRAINING)
 PRESETS["given-kernel-fast"] = replace(
