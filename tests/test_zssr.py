@@ -585,6 +585,23 @@ def test_a_dead_net_is_revived_only_when_asked(lr_small, monkeypatch, revive):
         assert stage["dead_at_end"] is True and len(collapsed) == 1
 
 
+def test_the_end_of_stage_dead_check_looks_at_bounded_pixels(lr_small, monkeypatch):
+    """The faithful presets test the whole input; the final dead check stays bounded."""
+    from blindsr import zssr
+
+    asked = []
+    original = zssr.trainer.reconstruction_windows
+
+    def recording(shape, pixels):
+        asked.append(pixels)
+        return original(shape, pixels)
+
+    monkeypatch.setattr(zssr.trainer, "reconstruction_windows", recording)
+    super_resolve(lr_small, 2, preset="ideal", progress=False, **{**TINY, "max_iters": 2})
+    assert preset_config("ideal").test_pixels is None and None in asked
+    assert asked[-1] == zssr.trainer.DEAD_CHECK_PIXELS
+
+
 def test_the_end_of_stage_dead_check_draws_no_random_numbers(lr_small, monkeypatch):
     """Noisy sons draw from the run's generator; the final check must not, or asking would
     shift every later stage of a gradual run."""
