@@ -193,9 +193,9 @@ def test_only_the_fast_presets_warm_up_the_rate():
 
     for name in ("ideal", "ideal-gradual", "given-kernel", "real"):
         assert preset_config(name).learning_rate_warmup == 0, name
-    for name in (*BLIND_PRESETS["auto"].values(),):
+    for name in BLIND_PRESETS["auto"].values():
         assert preset_config(name).learning_rate_warmup == 100, name
-    for name in (*BLIND_PRESETS["auto-faithful"].values(),):
+    for name in BLIND_PRESETS["auto-faithful"].values():
         assert preset_config(name).learning_rate_warmup == 0, name
 
 

@@ -50,12 +50,12 @@ __all__ = ["run_zssr", "resolve_device"]
 
 #: A hidden layer with fewer live units than this is dead (``revive_dead_net``).
 DEAD_LIVE_FRACTION = 1e-3
-#: Input pixels the end-of-stage dead check looks at (four 128 x 128 windows; a BSD100-size
-#: input whole): bounded so that the check costs the same on a photo as on a benchmark image.
-DEAD_CHECK_PIXELS = 4 * 128 * 128
 
 #: Side of the square windows a bounded reconstruction test (``test_pixels``) is made of.
 TEST_WINDOW = 128
+#: Input pixels the end-of-stage dead check looks at (four windows; a BSD100-size input whole):
+#: bounded so that the check costs the same on a photo as on a benchmark image.
+DEAD_CHECK_PIXELS = 4 * TEST_WINDOW * TEST_WINDOW
 
 Scale = tuple[float, float]
 ProgressFactory = Callable[[int, str], object]
@@ -153,23 +153,27 @@ class _Stage:
         draws = self.rng.standard_normal((h, w, c)).astype(np.float32)
         return _to_tensor(draws, self.device)
 
-    def son(self, father: torch.Tensor) -> torch.Tensor:
-        """The LR son of a float32 ``1 x C x H x W`` father: degraded, noisy, clipped, JPEG."""
+    def son(self, father: torch.Tensor, *, clean: bool = False) -> torch.Tensor:
+        """The LR son of a float32 ``1 x C x H x W`` father: degraded, noisy, clipped, JPEG
+        (``clean``: degraded and clipped only, drawing no random numbers)."""
         son = self.degrade(father)
-        if self.noise_std > 0:
+        if self.noise_std > 0 and not clean:
             son = son + self.noise_std * self._noise(son.shape)
         son = son.clamp(0.0, 1.0)
-        if self.config.son_jpeg_quality:
+        if self.config.son_jpeg_quality and not clean:
             # libjpeg runs on the host: one small round trip per step on a GPU.
             son = _to_tensor(
                 jpeg_compress(_to_numpy(son), self.config.son_jpeg_quality), self.device
             )
         return son
 
-    def training_pair(self, father: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(network input, target)`` tensors on the device for one ``H x W x C`` father."""
+    def training_pair(
+        self, father: np.ndarray, *, clean: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(network input, target)`` tensors on the device for one ``H x W x C`` father
+        (``clean``: from a son without noise or JPEG, see ``son``)."""
         target = _to_tensor(father, self.device)
-        return self.upsample(self.son(target), father.shape[:2]), target
+        return self.upsample(self.son(target, clean=clean), father.shape[:2]), target
 
     def _precision(self):
         if not self.low_precision_inference:
@@ -232,9 +236,7 @@ class _Stage:
         evidence = []
         with torch.inference_mode():
             for rows, cols in reconstruction_windows(image.shape[:2], pixels):
-                window = image[rows, cols]
-                son = self.degrade(_to_tensor(window, self.device)).clamp(0.0, 1.0)
-                x = self.upsample(son, window.shape[:2])
+                x, _ = self.training_pair(image[rows, cols], clean=True)
                 evidence.append(self._dead_evidence(x, self.predict(x)))
         return _is_dead(evidence)
 
