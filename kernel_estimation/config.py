@@ -78,8 +78,6 @@ class EstimatorConfig:
             (docs/decisions.md, "Sharpest queries for the kernel fit"). The self-check always
             judges on the gradient-ranked quarter it was calibrated on
             (:data:`kernel_estimation.confidence.CHECK_QUERY_FRACTION`).
-        query_orientations: Rank queries within this many bins of their dominant gradient
-            direction (1 = one global ranking); experiment, see docs/decisions.md.
         max_queries: Cap on queries (random subset of the top-ranked ones); bounds the time
             on large images.
         max_examples: Cap on example patches of the coarse image (random subset, fixed for the
@@ -133,7 +131,6 @@ class EstimatorConfig:
     tol: float = 1e-3
     query_fraction: float = 0.1
     query_score: str = "laplacian"
-    query_orientations: int = 1
     max_queries: int = 6000
     max_examples: int = 60000
     bandwidth: float = 1.0

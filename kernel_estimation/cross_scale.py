@@ -126,13 +126,7 @@ class CrossScaleProblem:
         self.patch = p
         self.padded = np.pad(lum, size // 2, mode="symmetric")
         corners = select_queries(
-            lum,
-            p,
-            config.query_fraction,
-            config.max_queries,
-            rng,
-            score=config.query_score,
-            orientations=config.query_orientations,
+            lum, p, config.query_fraction, config.max_queries, rng, score=config.query_score
         )
         self.query_corners = corners
         self.queries = patches_at(lum, corners, p)
@@ -374,11 +368,7 @@ def _estimate_stage(
     kernel, distances, starts, best = _run_starts(problem, config, report)
     check = config.resolved_check_patch_size()
     check_config = replace(
-        config,
-        patch_size=check,
-        query_score=CHECK_QUERY_SCORE,
-        query_fraction=CHECK_QUERY_FRACTION,
-        query_orientations=1,
+        config, patch_size=check, query_score=CHECK_QUERY_SCORE, query_fraction=CHECK_QUERY_FRACTION
     )
     if check_config != config:
         # Judge the estimate on the queries and patch size the self-check was calibrated with.

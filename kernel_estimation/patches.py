@@ -67,7 +67,6 @@ def select_queries(
     rng: np.random.Generator,
     *,
     score: str = "gradient",
-    orientations: int = 1,
 ) -> np.ndarray:
     """Top-left corners of the most informative query patches of ``image``.
 
@@ -78,12 +77,6 @@ def select_queries(
     ``c`` blurred by ``sigma`` grows as ``c^2 / sigma^3`` instead of ``c^2 / sigma``, so it
     prefers the image's sharpest structures over high-contrast but soft ones (out-of-focus
     areas blurred beyond the SR kernel).
-
-    ``orientations > 1`` ranks within that many bins of the patch's dominant gradient direction
-    (structure tensor) and keeps the top ``fraction`` of each bin. Under an anisotropic kernel
-    the sharpest patches of the whole image are edges across the kernel's narrow axis, so a
-    global ranking leaves the long axis to the priors; a ranking per direction lets every
-    direction of the kernel meet its own sharpest edges.
 
     Returns:
         ``(N, 2)`` int64 array of ``(row, col)`` corners, sorted (deterministic for a given rng).
@@ -102,29 +95,8 @@ def select_queries(
     h, w = image.shape
     score = energy[half : h - patch + 1 + half, half : w - patch + 1 + half]
     flat = score.ravel()
-    if orientations == 1:
-        keep = max(1, int(round(fraction * flat.size)))
-        order = np.argsort(-flat, kind="stable")[:keep]
-    else:
-        gy, gx = np.gradient(image)
-        jxx, jyy, jxy = (
-            ndimage.uniform_filter(a, size=patch, mode="reflect")[
-                half : h - patch + 1 + half, half : w - patch + 1 + half
-            ]
-            for a in (gx * gx, gy * gy, gx * gy)
-        )
-        # Dominant gradient direction in [0, pi), binned.
-        theta = 0.5 * np.arctan2(2.0 * jxy, jxx - jyy) % np.pi
-        bins = np.minimum((theta * (orientations / np.pi)).astype(np.int64), orientations - 1)
-        bins = bins.ravel()
-        parts = []
-        for b in range(orientations):
-            members = np.flatnonzero(bins == b)
-            keep = int(round(fraction * members.size))
-            parts.append(members[np.argsort(-flat[members], kind="stable")[:keep]])
-        order = np.concatenate(parts)
-        if order.size == 0:
-            order = np.argsort(-flat, kind="stable")[:1]
+    keep = max(1, int(round(fraction * flat.size)))
+    order = np.argsort(-flat, kind="stable")[:keep]
     if order.size > max_count:
         order = rng.choice(order, size=max_count, replace=False)
     order = np.sort(order)
