@@ -55,46 +55,54 @@ def oracle_exponent(fit: np.ndarray, size: int, k_true: np.ndarray, target: str)
     return g, finish_estimate(fit, 2, size=size, narrowing=g, composed=False)[0]
 
 
-ap = argparse.ArgumentParser()
-ap.add_argument("--data-dir", type=Path, required=True)
-ap.add_argument("--images", required=True)
-ap.add_argument("--target", choices=("area", "inside"), required=True)
-ap.add_argument("--out", type=Path, required=True)
-args = ap.parse_args()
-torch.set_num_threads(1)
-args.out.mkdir(parents=True, exist_ok=True)
-store = args.out / "results.jsonl"
-done = (
-    {json.loads(line)["image"] for line in store.read_text().splitlines()}
-    if store.exists()
-    else set()
-)
-cases = prepare_cases(
-    "div2krk-synth", args.data_dir, args.out / "cache", scale=2, images=args.images.split(",")
-)
-for case in cases:
-    if case.name in done:
-        continue
-    k_true = read_kernel(case.kernel_path)
-    k_auto, rep = estimate_kernel(read_image(case.lr_path), 2, config=EstimatorConfig(), seed=0)
-    fit = np.asarray(rep["kernel_fitted"])
-    g, kernel = oracle_exponent(fit, k_auto.shape[0], k_true, args.target)
-    path = args.out / "kernels" / f"{case.name}.mat"
-    path.parent.mkdir(exist_ok=True)
-    write_kernel(path, kernel.astype(np.float32))
-    row = run_unit(
-        dataclasses.replace(case, kernel_path=str(path)), "zssr-true:preset=given-kernel-fast", 0, 0
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data-dir", type=Path, required=True)
+    ap.add_argument("--images", required=True)
+    ap.add_argument("--target", choices=("area", "inside"), required=True)
+    ap.add_argument("--out", type=Path, required=True)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    args.out.mkdir(parents=True, exist_ok=True)
+    store = args.out / "results.jsonl"
+    done = (
+        {json.loads(line)["image"] for line in store.read_text().splitlines()}
+        if store.exists()
+        else set()
     )
-    row.pop("settings", None)
-    row.update(
-        method=f"zssr-oracle-{args.target}",
-        trusted=bool(rep["trustworthy"]),
-        g_oracle=g,
-        area_ratio_auto=effective_area(k_auto) / effective_area(k_true),
-        area_ratio_oracle=effective_area(kernel) / effective_area(k_true),
-        kernel_psnr_auto=kernel_error(k_auto, k_true)["psnr"],
-        kernel_psnr_oracle=kernel_error(kernel, k_true)["psnr"],
+    cases = prepare_cases(
+        "div2krk-synth", args.data_dir, args.out / "cache", scale=2, images=args.images.split(",")
     )
-    with store.open("a") as f:
-        f.write(json.dumps(row) + "\n")
-    print(case.name, f"g {g:.2f} PSNR {row['psnr']:.2f}", flush=True)
+    for case in cases:
+        if case.name in done:
+            continue
+        k_true = read_kernel(case.kernel_path)
+        k_auto, rep = estimate_kernel(read_image(case.lr_path), 2, config=EstimatorConfig(), seed=0)
+        fit = np.asarray(rep["kernel_fitted"])
+        g, kernel = oracle_exponent(fit, k_auto.shape[0], k_true, args.target)
+        path = args.out / "kernels" / f"{case.name}.mat"
+        path.parent.mkdir(exist_ok=True)
+        write_kernel(path, kernel.astype(np.float32))
+        row = run_unit(
+            dataclasses.replace(case, kernel_path=str(path)),
+            "zssr-true:preset=given-kernel-fast",
+            0,
+            0,
+        )
+        row.pop("settings", None)
+        row.update(
+            method=f"zssr-oracle-{args.target}",
+            trusted=bool(rep["trustworthy"]),
+            g_oracle=g,
+            area_ratio_auto=effective_area(k_auto) / effective_area(k_true),
+            area_ratio_oracle=effective_area(kernel) / effective_area(k_true),
+            kernel_psnr_auto=kernel_error(k_auto, k_true)["psnr"],
+            kernel_psnr_oracle=kernel_error(kernel, k_true)["psnr"],
+        )
+        with store.open("a") as f:
+            f.write(json.dumps(row) + "\n")
+        print(case.name, f"g {g:.2f} PSNR {row['psnr']:.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

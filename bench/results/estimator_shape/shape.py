@@ -17,19 +17,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from kernel_estimation_bench import make_case  # noqa: E402
+from oracle import second_moments as cov  # noqa: E402
 
 from blindsr.image_io import read_image  # noqa: E402
-
-
-def cov(k: np.ndarray) -> np.ndarray:
-    k = np.clip(np.asarray(k, float), 0, None)
-    k = k / k.sum()
-    y, x = np.mgrid[: k.shape[0], : k.shape[1]]
-    my, mx = (k * y).sum(), (k * x).sum()
-    c = (k * (y - my) * (x - mx)).sum()
-    return np.array([[(k * (y - my) ** 2).sum(), c], [c, (k * (x - mx) ** 2).sum()]])
-
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--data-dir", type=Path, required=True)
