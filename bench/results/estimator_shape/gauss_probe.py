@@ -12,6 +12,7 @@ each kernel and appends rows to ``OUT/results.jsonl`` (resumable); ``ks`` prints
 
 import dataclasses
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -20,34 +21,28 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 import torch
-from blindsr.degradations.kernels import effective_area
+from blindsr.degradations.kernels import anisotropic_gaussian, center_of_mass, effective_area
 from blindsr.eval.kernel_metrics import kernel_error
 from blindsr.eval.methods import run_unit
 from blindsr.eval.protocols import prepare_cases
 from blindsr.kernel_estimation import EstimatorConfig, estimate_kernel
 from blindsr.kernel_estimation.support import recentre
+from oracle import second_moments
 
 from blindsr.image_io import read_image
 from blindsr.kernel_io import read_kernel, write_kernel
 
 
-def moments(kernel: np.ndarray) -> tuple[float, float, np.ndarray]:
-    k = np.clip(kernel, 0, None)
-    k = k / k.sum()
-    y, x = np.mgrid[: k.shape[0], : k.shape[1]]
-    my, mx = (k * y).sum(), (k * x).sum()
-    c = (k * (y - my) * (x - mx)).sum()
-    cov = np.array([[(k * (y - my) ** 2).sum(), c], [c, (k * (x - mx) ** 2).sum()]])
-    return my, mx, cov
-
-
 def gaussian_like(kernel: np.ndarray, g: float) -> np.ndarray:
-    my, mx, cov = moments(kernel)
-    y, x = np.mgrid[: kernel.shape[0], : kernel.shape[1]]
-    d = np.stack([y - my, x - mx], -1)
-    q = np.einsum("...i,ij,...j->...", d, np.linalg.inv(cov / g), d)
-    gauss = np.exp(-0.5 * q)
-    return recentre(gauss / gauss.sum(), 2, nonnegative=True)
+    """The Gaussian with ``kernel``'s centre of mass and second moments divided by ``g``."""
+    positive = np.clip(kernel, 0, None)
+    # second_moments is in (row, col) order; anisotropic_gaussian takes (x, y) = (col, row).
+    variances, vectors = np.linalg.eigh(second_moments(positive)[::-1, ::-1] / g)
+    theta = math.atan2(vectors[1, 0], vectors[0, 0])
+    gauss = anisotropic_gaussian(
+        kernel.shape[0], tuple(variances), theta, centre=center_of_mass(positive)
+    )
+    return recentre(gauss, 2, nonnegative=True)
 
 
 def main() -> None:
