@@ -105,7 +105,8 @@ def make_case(hr: np.ndarray, name: str, protocol: str, seed: int) -> tuple:
 
 
 def narrowing_rows(k_est, rep, k_true, narrowings) -> dict:
-    """Kernel PSNR and area / true area of the fitted kernel re-finished with each exponent."""
+    """Kernel PSNR and area / true area of the fitted kernel re-finished with each exponent
+    (same profile)."""
     if not narrowings:
         return {}
     fitted, true_area = np.asarray(rep["kernel_fitted"]), effective_area(k_true)
@@ -117,6 +118,7 @@ def narrowing_rows(k_est, rep, k_true, narrowings) -> dict:
             size=k_est.shape[0],
             narrowing=g,
             composed=rep["mode"] == "composed-from-x2",
+            profile=rep["config"]["profile"],
         )
         psnr[str(g)] = kernel_error(k, k_true)["psnr"]
         area[str(g)] = effective_area(k) / true_area

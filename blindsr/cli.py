@@ -317,12 +317,18 @@ def eval_cmd(
     "as --kernel).",
 )
 @click.option(
+    "--profile",
+    type=click.Choice(["power", "gaussian"]),
+    default=EstimatorConfig.profile,
+    show_default=True,
+    help="Shape of the returned kernel: the fitted kernel itself, or the Gaussian with its "
+    "second moments (peaked, as camera blurs are).",
+)
+@click.option(
     "--narrowing",
     type=click.FloatRange(0, min_open=True),
-    default=EstimatorConfig.narrowing,
-    show_default=True,
     help="Return k**G renormalised (G > 1: narrower; counters the too-wide bias on sharp "
-    "images; 1 = the raw estimate).",
+    "images; 1 = as fitted). Default 1.5 with --profile power, 1 with gaussian.",
 )
 @click.option(
     "--queries",
@@ -342,7 +348,8 @@ def estimate_cmd(
     size: int | None,
     x4_mode: str,
     png: Path | None,
-    narrowing: float,
+    profile: str,
+    narrowing: float | None,
     queries: str,
     report: Path | None,
     seed: int,
@@ -361,6 +368,7 @@ def estimate_cmd(
         seed=seed,
         size=size,
         x4_mode=x4_mode,
+        profile=profile,
         narrowing=narrowing,
         query_score=queries,
         query_fraction=QUERY_FRACTION_FOR_SCORE[queries],

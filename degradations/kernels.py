@@ -22,6 +22,7 @@ __all__ = [
     "normalize_kernel",
     "center_of_mass",
     "effective_area",
+    "second_moments",
     "shift_kernel",
     "bicubic_kernel",
     "compose_kernels",
@@ -72,6 +73,17 @@ def center_of_mass(kernel: np.ndarray) -> tuple[float, float]:
     total = k.sum()
     rows, cols = np.indices(k.shape)
     return float((rows * k).sum() / total), float((cols * k).sum() / total)
+
+
+def second_moments(kernel: np.ndarray) -> np.ndarray:
+    """Covariance ``[[var_row, cov], [cov, var_col]]`` (HR pixels^2, ``(row, col)`` order) of the
+    kernel's negative-clipped mass, normalised to sum 1, about its centre of mass."""
+    k = np.clip(np.asarray(kernel, dtype=np.float64), 0.0, None)
+    k = k / k.sum()
+    rows, cols = np.indices(k.shape)
+    dr, dc = rows - (k * rows).sum(), cols - (k * cols).sum()
+    c = (k * dr * dc).sum()
+    return np.array([[(k * dr**2).sum(), c], [c, (k * dc**2).sum()]])
 
 
 def effective_area(kernel: np.ndarray) -> float:

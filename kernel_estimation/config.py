@@ -20,6 +20,8 @@ _X4_MODES = ("composed", "direct")
 _INITS = ("delta", "bicubic")
 _QUERY_WEIGHTINGS = ("likelihood", "uniform")
 _QUERY_SCORES = ("gradient", "laplacian")
+_PROFILES = ("power", "gaussian")
+_DEFAULT_NARROWING = {"power": 1.5, "gaussian": 1.0}
 #: The query fraction each ranking was measured with (docs/decisions.md): the
 #: sharpest tenth by Laplacian energy (the default), the gradient-ranked quarter (the earlier one).
 QUERY_FRACTION_FOR_SCORE = {"laplacian": 0.1, "gradient": 0.25}
@@ -154,11 +156,19 @@ class EstimatorConfig:
     #: bicubic kernel loses the estimate's advantage but never the several dB a too-wide
     #: kernel costs. Set by ``bench/kernel_estimation_bench.py`` on tuning images only.
     min_area_ratio: float = 2.2
-    #: Return ``k**narrowing`` renormalised and re-centred (after the self-check, which judges
-    #: the raw estimate). 1.5 since 2026-11-26: the cross-scale criterion makes estimates too
-    #: wide on sharp images and ZSSR pays far more for too wide than for too narrow
-    #: (docs/decisions.md, "Narrow the estimate"); 1 = the raw estimate.
-    narrowing: float = 1.5
+    #: The shape the reported kernel is given (after the self-check, which judges the raw
+    #: estimate; a composed x4 kernel is made from the shaped x2 one). ``'power'`` (default):
+    #: ``k**narrowing`` of the fitted kernel, renormalised and re-centred. ``'gaussian'``: the
+    #: Gaussian with the fitted kernel's second moments (:func:`~blindsr.kernel_estimation.
+    #: support.gaussian_profile`), then ``**narrowing``, which divides its covariance. The fit's
+    #: profile is flat-topped where DIV2KRK-style blurs are peaked; measured on the tuning
+    #: images, see docs/decisions.md ("A Gaussian profile for the SR kernel").
+    profile: str = "power"
+    #: Exponent ``g`` of ``k**g``; ``None`` = the profile's default: 1.5 for ``'power'`` (since
+    #: 2026-11-26: the cross-scale criterion makes estimates too wide on sharp images and ZSSR
+    #: pays far more for too wide than for too narrow; docs/decisions.md, "Narrow the
+    #: estimate"), 1 for ``'gaussian'`` (its covariance is the fit's). 1 = no narrowing.
+    narrowing: float | None = None
 
     def __post_init__(self) -> None:
         if self.size is not None and (
@@ -202,17 +212,32 @@ class EstimatorConfig:
             raise ValueError(f"check_patch_size must be >= 3, got {self.check_patch_size!r}")
         if not (self.min_area_ratio >= 0 and math.isfinite(self.min_area_ratio)):
             raise ValueError(f"min_area_ratio must be finite and >= 0, got {self.min_area_ratio!r}")
-        if not (self.narrowing > 0 and math.isfinite(self.narrowing)):
+        if self.profile not in _PROFILES:
+            raise ValueError(f"profile must be one of {_PROFILES}, got {self.profile!r}")
+        if self.narrowing is not None and not (
+            self.narrowing > 0 and math.isfinite(self.narrowing)
+        ):
             raise ValueError(f"narrowing must be a finite number > 0, got {self.narrowing!r}")
-        if self.narrowing != 1.0 and self.allow_negative:
+        if self.allow_negative and self.profile != "power":
             raise ValueError(
-                f"narrowing={self.narrowing!r} (default 1.5) needs a non-negative kernel; "
-                "pass narrowing=1 with allow_negative=True"
+                f"profile={self.profile!r} returns a non-negative kernel; allow_negative=True "
+                "needs profile='power' with narrowing=1"
+            )
+        if self.resolved_narrowing() != 1.0 and self.allow_negative:
+            raise ValueError(
+                f"narrowing={self.resolved_narrowing()!r} (default 1.5) needs a non-negative "
+                "kernel; pass narrowing=1 with allow_negative=True"
             )
         if self.border < 0 or self.min_size < 1:
             raise ValueError(
                 f"border must be >= 0 and min_size >= 1, got {self.border!r}, {self.min_size!r}"
             )
+
+    def resolved_narrowing(self) -> float:
+        """``narrowing``, or the profile's default (1.5 for ``'power'``, 1 for ``'gaussian'``)."""
+        if self.narrowing is not None:
+            return float(self.narrowing)
+        return _DEFAULT_NARROWING[self.profile]
 
     def resolved_check_patch_size(self) -> int:
         """Patch side of the self-check's fit comparison (``patch_size`` when unset)."""
@@ -225,9 +250,10 @@ class EstimatorConfig:
         return _CALIBRATED_TRUST_MARGIN.get(self.resolved_check_patch_size(), 0.08)
 
     def as_dict(self) -> dict:
-        """JSON-serialisable copy (tuples become lists)."""
+        """JSON-serialisable copy (tuples become lists, ``narrowing`` the value used)."""
         d = asdict(self)
         d["inits"] = list(self.inits)
+        d["narrowing"] = self.resolved_narrowing()
         return d
 
 

@@ -58,6 +58,7 @@ from blindsr.kernel_estimation.support import (
     convention_centre,
     difference_operator,
     embed_centred,
+    gaussian_profile,
     initial_kernel,
     narrow_kernel,
     recentre,
@@ -399,8 +400,10 @@ def finish_estimate(
     narrowing: float,
     composed: bool,
     allow_negative: bool = False,
+    profile: str = "power",
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """The reported kernel from the fitted one: narrowing, then (x4 composed) composition.
+    """The reported kernel from the fitted one: profile and narrowing, then (x4 composed)
+    composition.
 
     Args:
         raw: the fitted stage kernel (``size x size``, or the x2 kernel when ``composed``).
@@ -408,12 +411,16 @@ def finish_estimate(
         size: side of the returned kernel.
         narrowing: exponent ``g`` of ``k**g`` (1 = the fitted kernel as is).
         composed: ``raw`` is an x2 kernel and the x4 kernel is its composition with itself.
+        profile: ``'power'`` (the fitted kernel itself) or ``'gaussian'`` (the Gaussian with
+            its second moments) before narrowing (:class:`EstimatorConfig` ``profile``).
 
     Returns:
         ``(kernel, kernel_x2)``; ``kernel_x2`` is None unless ``composed``.
     """
     alpha = 2 if composed else scale
     kernel = np.asarray(raw, dtype=np.float64)
+    if profile == "gaussian":
+        kernel = gaussian_profile(kernel, alpha)
     if narrowing != 1.0:
         # Before composing, so a composed x4 kernel stays exactly the composition of the
         # reported x2 kernel (for Gaussians the same covariance as narrowing afterwards).
@@ -489,9 +496,10 @@ def estimate_kernel(
         raw,
         s,
         size=size,
-        narrowing=config.narrowing,
+        narrowing=config.resolved_narrowing(),
         composed=composed,
         allow_negative=config.allow_negative,
+        profile=config.profile,
     )
     confidence = stage["confidence"]
     report = {
@@ -501,7 +509,7 @@ def estimate_kernel(
         "mode": "composed-from-x2" if composed else "direct",
         # Gradual x4 SR (x2 then x4, as KernelGAN + ZSSR) needs the x2 kernel as well.
         "kernel_x2": None if kernel_x2 is None else kernel_x2.tolist(),
-        # Before narrowing (and composition): finish_estimate(kernel_fitted, ...) redoes both.
+        # Before profile, narrowing and composition: finish_estimate(kernel_fitted, ...) redoes them.
         "kernel_fitted": np.asarray(raw).tolist(),
         "luminance": "bt601",
         "seed": int(seed),

@@ -12,7 +12,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from blindsr.degradations.kernels import bicubic_kernel, center_of_mass
+from blindsr.degradations.kernels import (
+    anisotropic_gaussian,
+    bicubic_kernel,
+    center_of_mass,
+    second_moments,
+)
 from scipy import ndimage, sparse
 
 __all__ = [
@@ -20,6 +25,7 @@ __all__ = [
     "embed_centred",
     "recentre",
     "narrow_kernel",
+    "gaussian_profile",
     "initial_kernel",
     "difference_operator",
     "boundary_mask",
@@ -78,6 +84,25 @@ def narrow_kernel(kernel: np.ndarray, exponent: float, alpha: int) -> np.ndarray
         raise ValueError("kernel has no positive mass to narrow")
     k = k**exponent
     return recentre(k / k.sum(), alpha, nonnegative=True)
+
+
+def gaussian_profile(kernel: np.ndarray, alpha: int) -> np.ndarray:
+    """The Gaussian with the kernel's second moments (negative taps clipped), re-centred.
+
+    Keeps the fitted kernel's covariance (its width, orientation and anisotropy) and replaces
+    its profile: the cross-scale fit returns flat-topped kernels with a sharp fall-off, while
+    camera and DIV2KRK-style blurs are peaked. Variances are floored at 1e-4 px^2 so a
+    near-delta fit still gives a valid (near-delta) Gaussian.
+    """
+    k = np.clip(np.asarray(kernel, dtype=np.float64), 0.0, None)
+    if not k.sum() > 0:
+        raise ValueError("kernel has no positive mass to fit a Gaussian to")
+    # second_moments is in (row, col) order; anisotropic_gaussian takes (x, y) = (col, row).
+    variances, vectors = np.linalg.eigh(second_moments(k)[::-1, ::-1])
+    theta = math.atan2(vectors[1, 0], vectors[0, 0])
+    floored = (max(float(variances[0]), 1e-4), max(float(variances[1]), 1e-4))
+    gauss = anisotropic_gaussian(k.shape[0], floored, theta, centre=center_of_mass(k))
+    return recentre(gauss, alpha, nonnegative=True)
 
 
 def initial_kernel(name: str, size: int, alpha: int) -> np.ndarray:

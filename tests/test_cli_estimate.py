@@ -42,6 +42,8 @@ def test_estimate_writes_kernel_confidence_picture_and_report(tmp_path, rgb_imag
         tmp_path / "r.json",
         "--narrowing",
         1.25,
+        "--profile",
+        "gaussian",
     )
     assert res.exit_code == 0, res.output
     kernel = read_kernel(tmp_path / "k.mat")
@@ -51,7 +53,7 @@ def test_estimate_writes_kernel_confidence_picture_and_report(tmp_path, rgb_imag
     assert meta["scale"] == 2 and meta["trustworthy"] in (0, 1)
     rep = json.loads((tmp_path / "r.json").read_text())
     assert rep["trustworthy"] == bool(meta["trustworthy"]) and "reason" in rep
-    assert rep["config"]["narrowing"] == 1.25
+    assert (rep["config"]["narrowing"], rep["config"]["profile"]) == (1.25, "gaussian")
     assert (rep["config"]["query_score"], rep["config"]["query_fraction"]) == ("laplacian", 0.1)
     assert (tmp_path / "k.png").stat().st_size > 0
     res = run(

@@ -318,7 +318,55 @@ def test_narrow_kernel_divides_a_gaussian_covariance():
         EstimatorConfig(allow_negative=True)  # the default narrowing needs a non-negative kernel
 
 
+def test_gaussian_profile_keeps_second_moments_and_returns_a_gaussian():
+    from blindsr.degradations.kernels import second_moments
+    from blindsr.kernel_estimation.support import gaussian_profile
+
+    want = anisotropic_gaussian(13, (2.0, 0.7), 0.6, centre=(6.5, 6.5))  # x2 convention centre
+    np.testing.assert_allclose(gaussian_profile(want, 2), want, atol=1e-4)  # a fixed point
+    # A flat-topped box gets a peaked profile with the box's covariance, at the x2 centre.
+    box = np.zeros((13, 13))
+    box[4:10, 5:9] = 1.0
+    g = gaussian_profile(box, 2)
+    np.testing.assert_allclose(second_moments(g), second_moments(box), rtol=0.03, atol=1e-3)
+    np.testing.assert_allclose(center_of_mass(g), [6.5, 6.5], atol=1e-6)
+    assert g.max() > box.max() / box.sum() and g.min() >= 0 and abs(g.sum() - 1) < 1e-12
+    # A near-delta fit (zero variance) still gives a valid kernel.
+    delta = np.zeros((13, 13))
+    delta[6, 6] = 1.0
+    assert np.isfinite(gaussian_profile(delta, 1)).all()
+
+
+def test_profile_selects_the_default_narrowing_and_validates():
+    assert EstimatorConfig().resolved_narrowing() == 1.5
+    assert EstimatorConfig(profile="gaussian").resolved_narrowing() == 1.0
+    assert EstimatorConfig(profile="gaussian", narrowing=1.25).resolved_narrowing() == 1.25
+    assert EstimatorConfig(profile="gaussian").as_dict()["narrowing"] == 1.0
+    with pytest.raises(ValueError, match="profile"):
+        EstimatorConfig(profile="box")
+    with pytest.raises(ValueError, match="profile='power'"):
+        EstimatorConfig(profile="gaussian", allow_negative=True, narrowing=1)
+
+
 _FEW = {"max_iterations": 4, "inits": ("delta",)}
+
+
+def test_gaussian_profile_estimate_is_the_fit_refinished(coffee_hr):
+    from blindsr.degradations.kernels import second_moments
+
+    _, lr = _degrade(coffee_hr, anisotropic_gaussian(11, (1.5, 0.8), 0.3), 2)
+    power, rep_p = estimate_kernel(lr, 2, config=dataclasses.replace(FAST, **_FEW))
+    gauss, rep_g = estimate_kernel(
+        lr, 2, config=dataclasses.replace(FAST, **_FEW, profile="gaussian")
+    )
+    # Same fit and verdict; only the reported shape differs.
+    assert rep_g["kernel_fitted"] == rep_p["kernel_fitted"]
+    assert rep_g["trustworthy"] == rep_p["trustworthy"]
+    fit = np.array(rep_g["kernel_fitted"])
+    again, _ = finish_estimate(fit, 2, size=13, narrowing=1, composed=False, profile="gaussian")
+    np.testing.assert_array_equal(again, gauss)
+    np.testing.assert_allclose(second_moments(gauss), second_moments(fit), rtol=0.05, atol=0.02)
+    assert rep_g["config"]["profile"] == "gaussian" and rep_g["config"]["narrowing"] == 1.0
 
 
 def test_estimate_with_narrowing_is_the_narrowed_estimate(coffee_hr):
@@ -352,7 +400,11 @@ def test_x4_composed_and_direct(astronaut_hr):
     k2_est = np.array(rep["kernel_x2"])
     assert k2_est.shape == (13, 13) and abs(k2_est.sum() - 1) < 1e-9
     again, again_x2 = finish_estimate(
-        np.array(rep["kernel_fitted"]), 4, size=25, narrowing=cfg.narrowing, composed=True
+        np.array(rep["kernel_fitted"]),
+        4,
+        size=25,
+        narrowing=cfg.resolved_narrowing(),
+        composed=True,
     )
     np.testing.assert_array_equal(again, est)
     np.testing.assert_array_equal(again_x2, k2_est)
@@ -420,6 +472,7 @@ def test_bad_layout_and_values_are_rejected():
         ("check_patch_size", 2),
         ("narrowing", 0.0),
         ("narrowing", float("nan")),
+        ("profile", "box"),
     ],
 )
 def test_config_validation_names_the_value(field, value):

@@ -9,6 +9,7 @@ from blindsr.degradations.kernels import (
     kernel_seed,
     random_div2krk_kernel,
     random_table2_kernel,
+    second_moments,
 )
 
 
@@ -65,6 +66,17 @@ def test_bicubic_kernel_is_normalised_and_centred():
 def test_bicubic_kernel_rejects_scale_one():
     with pytest.raises(ValueError):
         bicubic_kernel(1)
+
+
+def test_second_moments_of_a_gaussian_are_its_covariance():
+    # (row, col) order: anisotropic_gaussian's theta rotates in (x, y) = (col, row).
+    l1, l2, theta = 3.0, 0.8, 0.4
+    k = anisotropic_gaussian(31, (l1, l2), theta, centre=(15.5, 14.0))
+    c, s = np.cos(theta), np.sin(theta)
+    cov_xy = np.array([[c, -s], [s, c]]) @ np.diag([l1, l2]) @ np.array([[c, s], [-s, c]])
+    np.testing.assert_allclose(second_moments(k), cov_xy[::-1, ::-1], atol=1e-6)
+    # Negative taps are clipped (bicubic's lobes would otherwise cancel its variance).
+    assert np.all(np.diag(second_moments(bicubic_kernel(2))) > 0.3)
 
 
 def test_effective_area_of_gaussians_is_closed_form_and_orientation_free():

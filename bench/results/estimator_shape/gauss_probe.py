@@ -12,7 +12,6 @@ each kernel and appends rows to ``OUT/results.jsonl`` (resumable); ``ks`` prints
 
 import dataclasses
 import json
-import math
 import os
 import sys
 from pathlib import Path
@@ -21,28 +20,23 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 import torch
-from blindsr.degradations.kernels import anisotropic_gaussian, center_of_mass, effective_area
+from blindsr.degradations.kernels import effective_area
 from blindsr.eval.kernel_metrics import kernel_error
 from blindsr.eval.methods import run_unit
 from blindsr.eval.protocols import prepare_cases
 from blindsr.kernel_estimation import EstimatorConfig, estimate_kernel
-from blindsr.kernel_estimation.support import recentre
-from oracle import second_moments
+from blindsr.kernel_estimation.cross_scale import finish_estimate
 
 from blindsr.image_io import read_image
 from blindsr.kernel_io import read_kernel, write_kernel
 
 
 def gaussian_like(kernel: np.ndarray, g: float) -> np.ndarray:
-    """The Gaussian with ``kernel``'s centre of mass and second moments divided by ``g``."""
-    positive = np.clip(kernel, 0, None)
-    # second_moments is in (row, col) order; anisotropic_gaussian takes (x, y) = (col, row).
-    variances, vectors = np.linalg.eigh(second_moments(positive)[::-1, ::-1] / g)
-    theta = math.atan2(vectors[1, 0], vectors[0, 0])
-    gauss = anisotropic_gaussian(
-        kernel.shape[0], tuple(variances), theta, centre=center_of_mass(positive)
-    )
-    return recentre(gauss, 2, nonnegative=True)
+    """The Gaussian with ``kernel``'s centre of mass and second moments divided by ``g``
+    (the estimator's ``profile='gaussian', narrowing=g``)."""
+    return finish_estimate(
+        kernel, 2, size=kernel.shape[0], narrowing=g, composed=False, profile="gaussian"
+    )[0]
 
 
 def main() -> None:

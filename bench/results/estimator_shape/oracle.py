@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from blindsr.degradations.kernels import effective_area
+from blindsr.degradations.kernels import effective_area, second_moments
 from blindsr.eval.kernel_metrics import kernel_error
 from blindsr.eval.methods import run_unit
 from blindsr.eval.protocols import prepare_cases
@@ -26,15 +26,6 @@ from blindsr.kernel_estimation.cross_scale import finish_estimate
 
 from blindsr.image_io import read_image
 from blindsr.kernel_io import read_kernel, write_kernel
-
-
-def second_moments(k: np.ndarray) -> np.ndarray:
-    k = np.clip(np.asarray(k, float), 0, None)
-    k = k / k.sum()
-    y, x = np.mgrid[: k.shape[0], : k.shape[1]]
-    my, mx = (k * y).sum(), (k * x).sum()
-    c = (k * (y - my) * (x - mx)).sum()
-    return np.array([[(k * (y - my) ** 2).sum(), c], [c, (k * (x - mx) ** 2).sum()]])
 
 
 def oracle_exponent(fit: np.ndarray, size: int, k_true: np.ndarray, target: str):

@@ -18,8 +18,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from blindsr.degradations.kernels import second_moments as cov  # noqa: E402
 from kernel_estimation_bench import make_case  # noqa: E402
-from oracle import second_moments as cov  # noqa: E402
 
 from blindsr.image_io import read_image  # noqa: E402
 
