@@ -318,17 +318,17 @@ def eval_cmd(
 )
 @click.option(
     "--profile",
-    type=click.Choice(["power", "gaussian"]),
+    type=click.Choice(["gaussian", "power"]),
     default=EstimatorConfig.profile,
     show_default=True,
-    help="Shape of the returned kernel: the fitted kernel itself, or the Gaussian with its "
-    "second moments (peaked, as camera blurs are).",
+    help="Shape of the returned kernel: the Gaussian with the fitted kernel's second moments "
+    "(peaked, as camera blurs are), or the fitted kernel itself.",
 )
 @click.option(
     "--narrowing",
     type=click.FloatRange(0, min_open=True),
     help="Return k**G renormalised (G > 1: narrower; counters the too-wide bias on sharp "
-    "images; 1 = as fitted). Default 1.5 with --profile power, 1 with gaussian.",
+    "images; 1 = as fitted). Default 1 with --profile gaussian, 1.5 with power.",
 )
 @click.option(
     "--queries",

@@ -157,17 +157,20 @@ class EstimatorConfig:
     #: kernel costs. Set by ``bench/kernel_estimation_bench.py`` on tuning images only.
     min_area_ratio: float = 2.2
     #: The shape the reported kernel is given (after the self-check, which judges the raw
-    #: estimate; a composed x4 kernel is made from the shaped x2 one). ``'power'`` (default):
-    #: ``k**narrowing`` of the fitted kernel, renormalised and re-centred. ``'gaussian'``: the
-    #: Gaussian with the fitted kernel's second moments (:func:`~blindsr.kernel_estimation.
-    #: support.gaussian_profile`), then ``**narrowing``, which divides its covariance. The fit's
-    #: profile is flat-topped where DIV2KRK-style blurs are peaked; measured on the tuning
-    #: images, see docs/decisions.md ("A Gaussian profile for the SR kernel").
-    profile: str = "power"
-    #: Exponent ``g`` of ``k**g``; ``None`` = the profile's default: 1.5 for ``'power'`` (since
-    #: 2026-11-26: the cross-scale criterion makes estimates too wide on sharp images and ZSSR
-    #: pays far more for too wide than for too narrow; docs/decisions.md, "Narrow the
-    #: estimate"), 1 for ``'gaussian'`` (its covariance is the fit's). 1 = no narrowing.
+    #: estimate; a composed x4 kernel is made from the shaped x2 one). ``'gaussian'`` (default
+    #: since 2026-12-08): the Gaussian with the fitted kernel's second moments
+    #: (:func:`~blindsr.kernel_estimation.support.gaussian_profile`), then ``**narrowing``, which
+    #: divides its covariance. The fit is flat-topped with a sharp fall-off where camera and
+    #: DIV2KRK-style blurs are peaked; with its own covariance the Gaussian is closer to the
+    #: truth in kernel space and, through ZSSR at the fast budget on the tuning images,
+    #: +0.22 dB (DIV2KRK-style x2) and +0.45 dB (Table-2 x2) over ``'power'`` (docs/decisions.md,
+    #: "A Gaussian profile"). ``'power'``: ``k**narrowing`` of the fitted kernel itself,
+    #: renormalised and re-centred (the default until then, with narrowing 1.5).
+    profile: str = "gaussian"
+    #: Exponent ``g`` of ``k**g``; ``None`` = the profile's default: 1 for ``'gaussian'`` (its
+    #: covariance is the fit's), 1.5 for ``'power'`` (the cross-scale criterion makes estimates
+    #: too wide on sharp images and ZSSR pays far more for too wide than for too narrow;
+    #: docs/decisions.md, "Narrow the estimate"). 1 = no narrowing.
     narrowing: float | None = None
 
     def __post_init__(self) -> None:
@@ -225,8 +228,8 @@ class EstimatorConfig:
             )
         if self.resolved_narrowing() != 1.0 and self.allow_negative:
             raise ValueError(
-                f"narrowing={self.resolved_narrowing()!r} (default 1.5) needs a non-negative "
-                "kernel; pass narrowing=1 with allow_negative=True"
+                f"narrowing={self.resolved_narrowing()!r} needs a non-negative kernel; pass "
+                "narrowing=1 with allow_negative=True"
             )
         if self.border < 0 or self.min_size < 1:
             raise ValueError(
@@ -234,7 +237,7 @@ class EstimatorConfig:
             )
 
     def resolved_narrowing(self) -> float:
-        """``narrowing``, or the profile's default (1.5 for ``'power'``, 1 for ``'gaussian'``)."""
+        """``narrowing``, or the profile's default (1 for ``'gaussian'``, 1.5 for ``'power'``)."""
         if self.narrowing is not None:
             return float(self.narrowing)
         return _DEFAULT_NARROWING[self.profile]
