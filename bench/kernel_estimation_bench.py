@@ -133,8 +133,9 @@ def narrowing_summary(rows: list[dict], group: str) -> list[str]:
     gs = list(rows[0]["kernel_psnr_by_narrowing"])
     lines = [
         "",
-        "**Narrowing `k**g` of the fitted kernel** (trusted rows; kernel PSNR mean, estimated / "
-        "true area: median and 90th percentile, share wider than the truth)",
+        "**The fitted kernel re-finished with exponent g** (the run's profile: `k**g` of the fit,"
+        " or its Gaussian with the covariance divided by g; trusted rows; kernel PSNR mean, "
+        "estimated / true area: median and 90th percentile, share wider than the truth)",
         "",
         f"| {group} | trusted | " + " | ".join(f"g = {g}" for g in gs) + " |",
         "|---|---|" + "---|" * len(gs),
