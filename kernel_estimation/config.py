@@ -163,9 +163,9 @@ class EstimatorConfig:
     #: divides its covariance. The fit is flat-topped with a sharp fall-off where camera and
     #: DIV2KRK-style blurs are peaked; with its own covariance the Gaussian is closer to the
     #: truth in kernel space and, through ZSSR at the fast budget on the tuning images,
-    #: +0.22 dB (DIV2KRK-style x2) and +0.45 dB (Table-2 x2) over ``'power'`` (docs/decisions.md,
-    #: "A Gaussian profile"). ``'power'``: ``k**narrowing`` of the fitted kernel itself,
-    #: renormalised and re-centred (the default until then, with narrowing 1.5).
+    #: +0.19 dB (DIV2KRK-style x2, 24 images) and +0.30 dB (Table-2 x2, 21) over ``'power'``
+    #: (docs/decisions.md, "A Gaussian profile"). ``'power'``: ``k**narrowing`` of the fitted
+    #: kernel itself, renormalised and re-centred (the default until then, with narrowing 1.5).
     profile: str = "gaussian"
     #: Exponent ``g`` of ``k**g``; ``None`` = the profile's default: 1 for ``'gaussian'`` (its
     #: covariance is the fit's), 1.5 for ``'power'`` (the cross-scale criterion makes estimates
