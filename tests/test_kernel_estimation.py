@@ -359,11 +359,12 @@ def test_gaussian_profile_estimate_is_the_fit_refinished(coffee_hr):
     from blindsr.degradations.kernels import second_moments
 
     _, lr = _degrade(coffee_hr, anisotropic_gaussian(11, (1.5, 0.8), 0.3), 2)
-    power, rep_p = estimate_kernel(lr, 2, config=dataclasses.replace(FAST, **_FEW))
+    power, rep_p = estimate_kernel(lr, 2, config=dataclasses.replace(FAST, **_FEW, profile="power"))
     gauss, rep_g = estimate_kernel(
         lr, 2, config=dataclasses.replace(FAST, **_FEW, profile="gaussian")
     )
     # Same fit and verdict; only the reported shape differs.
+    assert not np.array_equal(power, gauss)
     assert rep_g["kernel_fitted"] == rep_p["kernel_fitted"]
     assert rep_g["trustworthy"] == rep_p["trustworthy"]
     fit = np.array(rep_g["kernel_fitted"])
