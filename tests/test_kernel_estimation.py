@@ -17,6 +17,7 @@ from blindsr.degradations.kernels import (
     bicubic_kernel,
     center_of_mass,
     compose_kernels,
+    second_moments,
     shift_kernel,
 )
 from blindsr.eval.kernel_metrics import kernel_error, lr_reproduction_psnr
@@ -155,19 +156,10 @@ def test_estimate_beats_bicubic(coffee_hr, variances, theta):
         fit = np.array(rep["kernel_fitted"])
         power, _ = finish_estimate(fit, 2, size=13, narrowing=1.5, composed=False, profile="power")
         for kernel, degrees in ((est, 30), (power, 20)):
-            evals, evecs = np.linalg.eigh(_covariance(kernel))
+            evals, evecs = np.linalg.eigh(second_moments(kernel))
             major = evecs[:, np.argmax(evals)]  # (row, col) direction
             true_major = np.array([np.sin(theta), np.cos(theta)])  # x = col, y = row
             assert abs(major @ true_major) > np.cos(np.deg2rad(degrees)), degrees
-
-
-def _covariance(k: np.ndarray) -> np.ndarray:
-    r, c = np.indices(k.shape)
-    cy, cx = center_of_mass(k)
-    dy, dx = r - cy, c - cx
-    return np.array(
-        [[(k * dy * dy).sum(), (k * dy * dx).sum()], [(k * dy * dx).sum(), (k * dx * dx).sum()]]
-    )
 
 
 def test_kernel_convention_and_report(coffee_hr):
@@ -323,7 +315,6 @@ def test_narrow_kernel_divides_a_gaussian_covariance():
 
 
 def test_gaussian_profile_keeps_second_moments_and_returns_a_gaussian():
-    from blindsr.degradations.kernels import second_moments
     from blindsr.kernel_estimation.support import gaussian_profile
 
     want = anisotropic_gaussian(13, (2.0, 0.7), 0.6, centre=(6.5, 6.5))  # x2 convention centre
@@ -356,7 +347,6 @@ _FEW = {"max_iterations": 4, "inits": ("delta",)}
 
 
 def test_gaussian_profile_estimate_is_the_fit_refinished(coffee_hr):
-    from blindsr.degradations.kernels import second_moments
 
     _, lr = _degrade(coffee_hr, anisotropic_gaussian(11, (1.5, 0.8), 0.3), 2)
     power, rep_p = estimate_kernel(lr, 2, config=dataclasses.replace(FAST, **_FEW, profile="power"))
