@@ -16,7 +16,7 @@ the Python API (:func:`blindsr.super_resolve`) and the benchmark harness (``zssr
 4. **Configuration**: ``given-kernel`` settings with an estimated kernel, ``ideal`` settings
    (8-way ensemble, 10 back-projection iterations) with the bicubic kernel, ``real`` settings on
    noisy inputs; the training budget is the fast one for ``auto`` and the reference rule for
-   ``auto-faithful``.
+   ``auto-faithful``; the dead-net guard (``revive_dead_net``) on.
 
 A user-given kernel, noise level or named preset replaces the matching decision; the record
 says so (``source`` is ``"user"``). Named presets run exactly as defined: no decision is added
@@ -400,6 +400,11 @@ def plan_run(
             run_preset, why = table["kernel"], "a non-bicubic kernel: no rotations or ensemble"
         else:
             run_preset, why = table["bicubic"], "bicubic kernel: 8-way ensemble, back-projection"
+        # A net that dies (a hidden layer with no live unit: the net has no biases) returns
+        # little more than the interpolated input; the guard restarts it at a tenth of the rate
+        # and changes nothing in a run it does not flag (docs/decisions.md, "A dead-net guard
+        # in the blind presets").
+        extra["revive_dead_net"] = True
         if noisy and "noise_std" not in user:
             extra["noise_std"] = noise.value
         if jpeg.value is not None:

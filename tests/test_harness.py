@@ -263,7 +263,9 @@ def test_blind_default_with_a_rejected_estimate_runs_exactly_the_fast_bicubic_un
     decisions = blind["decisions"]["decisions"]
     assert decisions["kernel"]["value"] == "bicubic" and decisions["jpeg"]["value"] is None
     assert blind["preset_run"] == "fast" and decisions["noise"]["value"] == 0.0
-    assert blind["psnr"] == fast["psnr"] and blind["settings"] == fast["settings"]
+    # The blind presets add the dead-net guard, which changes nothing in a run it does not flag.
+    assert blind["settings"] == {**fast["settings"], "revive_dead_net": True}
+    assert blind["revivals"] == [[]] and blind["psnr"] == fast["psnr"]
 
 
 def test_repeats_are_distinct_units_and_the_table_reports_their_spread(hr_dir, tmp_path):

@@ -99,6 +99,7 @@ def test_clean_bicubic_input_keeps_the_bicubic_kernel(bicubic_lr):
     assert d["kernel"].value == "bicubic" and d["kernel"].source == "auto"
     assert plan.preset == "fast" and plan.kernels == (None,)
     assert "son_jpeg_quality" not in plan.overrides and "noise_std" not in plan.overrides
+    assert plan.overrides == {"revive_dead_net": True}  # blind presets guard against a dead net
     assert plan.summary().startswith("decisions: kernel bicubic")
 
 
