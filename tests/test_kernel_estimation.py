@@ -337,6 +337,10 @@ def test_profile_selects_the_default_narrowing_and_validates():
     assert EstimatorConfig(profile="power").resolved_narrowing() == 1.5
     assert EstimatorConfig(profile="gaussian", narrowing=1.25).resolved_narrowing() == 1.25
     assert EstimatorConfig(profile="gaussian").as_dict()["narrowing"] == 0.8
+    # A composed x4 estimate keeps its x2 kernel's own width unless asked otherwise.
+    assert EstimatorConfig().resolved_narrowing(composed=True) == 1.0
+    assert EstimatorConfig(narrowing=0.9).resolved_narrowing(composed=True) == 0.9
+    assert EstimatorConfig(profile="power").resolved_narrowing(composed=True) == 1.5
     with pytest.raises(ValueError, match="profile"):
         EstimatorConfig(profile="box")
     with pytest.raises(ValueError, match="profile='power'"):
@@ -406,10 +410,11 @@ def test_x4_composed_and_direct(astronaut_hr):
         np.array(rep["kernel_fitted"]),
         4,
         size=25,
-        narrowing=cfg.resolved_narrowing(),
+        narrowing=1.0,  # the Gaussian's default on a composed estimate (0.8 direct)
         composed=True,
         profile=cfg.profile,
     )
+    assert cfg.profile == "gaussian" and rep["config"]["narrowing"] == 1.0
     np.testing.assert_array_equal(again, est)
     np.testing.assert_array_equal(again_x2, k2_est)
     composed = embed_centred(compose_kernels(k2_est, k2_est, 2), 25)
