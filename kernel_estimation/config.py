@@ -21,8 +21,7 @@ _INITS = ("delta", "bicubic")
 _QUERY_WEIGHTINGS = ("likelihood", "uniform")
 _QUERY_SCORES = ("gradient", "laplacian")
 _PROFILES = ("power", "gaussian")
-#: Default ``narrowing`` per profile, for a direct estimate and for a composed x4 one.
-_DEFAULT_NARROWING = {"power": (1.5, 1.5), "gaussian": (0.8, 1.0)}
+_DEFAULT_NARROWING = {"power": 1.5, "gaussian": 1.0}
 #: The query fraction each ranking was measured with (docs/decisions.md): the
 #: sharpest tenth by Laplacian energy (the default), the gradient-ranked quarter (the earlier one).
 QUERY_FRACTION_FOR_SCORE = {"laplacian": 0.1, "gradient": 0.25}
@@ -168,15 +167,10 @@ class EstimatorConfig:
     #: (docs/decisions.md, "A Gaussian profile"). ``'power'``: ``k**narrowing`` of the fitted
     #: kernel itself, renormalised and re-centred (the default until then, with narrowing 1.5).
     profile: str = "gaussian"
-    #: Exponent ``g`` of ``k**g``; ``None`` = the profile's default. For ``'gaussian'`` 0.8 on a
-    #: direct estimate: the Gaussian's covariance is the fit's divided by 0.8 (1.25x the area),
-    #: because trusted fits are narrower than the truth (median 0.80 of its area on the x2 tuning
-    #: images, 0.71 on real DIV2KRK LR); 0.8 makes the tuning median unbiased and, through ZSSR at
-    #: the fast budget, gains +0.32 dB over 1 on 45 x2 tuning inputs. 1 on the x2 kernel of a
-    #: composed x4 estimate: composing already brings it closer to the truth's area (0.84 on real
-    #: DIV2KRK LR) and 0.8 lost 0.11 dB on 12 x4 tuning inputs (docs/decisions.md, "Widen the
-    #: Gaussian"). 1.5 for ``'power'`` (docs/decisions.md, "Narrow the estimate"). 1 = the fit's
-    #: own width.
+    #: Exponent ``g`` of ``k**g``; ``None`` = the profile's default: 1 for ``'gaussian'`` (its
+    #: covariance is the fit's), 1.5 for ``'power'`` (the cross-scale criterion makes estimates
+    #: too wide on sharp images and ZSSR pays far more for too wide than for too narrow;
+    #: docs/decisions.md, "Narrow the estimate"). 1 = no narrowing.
     narrowing: float | None = None
 
     def __post_init__(self) -> None:
@@ -242,12 +236,11 @@ class EstimatorConfig:
                 f"border must be >= 0 and min_size >= 1, got {self.border!r}, {self.min_size!r}"
             )
 
-    def resolved_narrowing(self, *, composed: bool = False) -> float:
-        """``narrowing``, or the profile's default: 1.5 for ``'power'``; for ``'gaussian'`` 0.8
-        on a direct estimate and 1 on the x2 kernel a composed x4 estimate is made from."""
+    def resolved_narrowing(self) -> float:
+        """``narrowing``, or the profile's default (1 for ``'gaussian'``, 1.5 for ``'power'``)."""
         if self.narrowing is not None:
             return float(self.narrowing)
-        return _DEFAULT_NARROWING[self.profile][int(composed)]
+        return _DEFAULT_NARROWING[self.profile]
 
     def resolved_check_patch_size(self) -> int:
         """Patch side of the self-check's fit comparison (``patch_size`` when unset)."""
@@ -260,8 +253,7 @@ class EstimatorConfig:
         return _CALIBRATED_TRUST_MARGIN.get(self.resolved_check_patch_size(), 0.08)
 
     def as_dict(self) -> dict:
-        """JSON-serialisable copy (tuples become lists, ``narrowing`` the value a direct estimate
-        uses; ``estimate_kernel``'s report records the value its estimate used)."""
+        """JSON-serialisable copy (tuples become lists, ``narrowing`` the value used)."""
         d = asdict(self)
         d["inits"] = list(self.inits)
         d["narrowing"] = self.resolved_narrowing()

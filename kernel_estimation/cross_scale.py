@@ -496,7 +496,7 @@ def estimate_kernel(
         raw,
         s,
         size=size,
-        narrowing=config.resolved_narrowing(composed=composed),
+        narrowing=config.resolved_narrowing(),
         composed=composed,
         allow_negative=config.allow_negative,
         profile=config.profile,
@@ -519,7 +519,7 @@ def estimate_kernel(
         "trustworthy": bool(confidence["trustworthy"]),
         "reason": confidence["reason"],
         "centre_of_mass": list(center_of_mass(kernel)),
-        "config": {**config.as_dict(), "narrowing": config.resolved_narrowing(composed=composed)},
+        "config": config.as_dict(),
         "time_s": time.perf_counter() - start_time,
     }
     return kernel, report

@@ -333,14 +333,10 @@ def test_gaussian_profile_keeps_second_moments_and_returns_a_gaussian():
 
 
 def test_profile_selects_the_default_narrowing_and_validates():
-    assert EstimatorConfig().resolved_narrowing() == 0.8  # the default profile is gaussian
+    assert EstimatorConfig().resolved_narrowing() == 1.0  # the default profile is gaussian
     assert EstimatorConfig(profile="power").resolved_narrowing() == 1.5
     assert EstimatorConfig(profile="gaussian", narrowing=1.25).resolved_narrowing() == 1.25
-    assert EstimatorConfig(profile="gaussian").as_dict()["narrowing"] == 0.8
-    # A composed x4 estimate keeps its x2 kernel's own width unless asked otherwise.
-    assert EstimatorConfig().resolved_narrowing(composed=True) == 1.0
-    assert EstimatorConfig(narrowing=0.9).resolved_narrowing(composed=True) == 0.9
-    assert EstimatorConfig(profile="power").resolved_narrowing(composed=True) == 1.5
+    assert EstimatorConfig(profile="gaussian").as_dict()["narrowing"] == 1.0
     with pytest.raises(ValueError, match="profile"):
         EstimatorConfig(profile="box")
     with pytest.raises(ValueError, match="profile='power'"):
@@ -362,13 +358,10 @@ def test_gaussian_profile_estimate_is_the_fit_refinished(coffee_hr):
     assert rep_g["kernel_fitted"] == rep_p["kernel_fitted"]
     assert rep_g["trustworthy"] == rep_p["trustworthy"]
     fit = np.array(rep_g["kernel_fitted"])
-    again, _ = finish_estimate(fit, 2, size=13, narrowing=0.8, composed=False, profile="gaussian")
+    again, _ = finish_estimate(fit, 2, size=13, narrowing=1, composed=False, profile="gaussian")
     np.testing.assert_array_equal(again, gauss)
-    # The default widens the fit's covariance by 1 / 0.8.
-    np.testing.assert_allclose(
-        second_moments(gauss), second_moments(fit) / 0.8, rtol=0.05, atol=0.02
-    )
-    assert rep_g["config"]["profile"] == "gaussian" and rep_g["config"]["narrowing"] == 0.8
+    np.testing.assert_allclose(second_moments(gauss), second_moments(fit), rtol=0.05, atol=0.02)
+    assert rep_g["config"]["profile"] == "gaussian" and rep_g["config"]["narrowing"] == 1.0
 
 
 def test_estimate_with_narrowing_is_the_narrowed_estimate(coffee_hr):
@@ -410,11 +403,10 @@ def test_x4_composed_and_direct(astronaut_hr):
         np.array(rep["kernel_fitted"]),
         4,
         size=25,
-        narrowing=1.0,  # the Gaussian's default on a composed estimate (0.8 direct)
+        narrowing=cfg.resolved_narrowing(),
         composed=True,
         profile=cfg.profile,
     )
-    assert cfg.profile == "gaussian" and rep["config"]["narrowing"] == 1.0
     np.testing.assert_array_equal(again, est)
     np.testing.assert_array_equal(again_x2, k2_est)
     composed = embed_centred(compose_kernels(k2_est, k2_est, 2), 25)
