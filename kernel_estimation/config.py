@@ -168,9 +168,11 @@ class EstimatorConfig:
     #: kernel itself, renormalised and re-centred (the default until then, with narrowing 1.5).
     profile: str = "gaussian"
     #: Exponent ``g`` of ``k**g``; ``None`` = the profile's default: 1 for ``'gaussian'`` (its
-    #: covariance is the fit's), 1.5 for ``'power'`` (the cross-scale criterion makes estimates
-    #: too wide on sharp images and ZSSR pays far more for too wide than for too narrow;
-    #: docs/decisions.md, "Narrow the estimate"). 1 = no narrowing.
+    #: covariance is the fit's; 0.8, the tuning images' unbiased width, costs the estimates that
+    #: are already too wide several dB: docs/decisions.md, "A wider Gaussian"), 1.5 for
+    #: ``'power'`` (the cross-scale criterion makes estimates too wide on sharp images and ZSSR
+    #: pays far more for too wide than for too narrow; docs/decisions.md, "Narrow the
+    #: estimate"). 1 = no narrowing.
     narrowing: float | None = None
 
     def __post_init__(self) -> None:
