@@ -100,6 +100,8 @@ def test_clean_bicubic_input_keeps_the_bicubic_kernel(bicubic_lr):
     assert plan.preset == "fast" and plan.kernels == (None,)
     assert "son_jpeg_quality" not in plan.overrides and "noise_std" not in plan.overrides
     assert plan.overrides == {"revive_dead_net": True}  # blind presets guard against a dead net
+    unguarded = plan_run(bicubic_lr, 2, overrides={"revive_dead_net": False})
+    assert unguarded.overrides == {"revive_dead_net": False}  # the user's setting wins
     assert plan.summary().startswith("decisions: kernel bicubic")
 
 
